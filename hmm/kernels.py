@@ -1,0 +1,161 @@
+r"""Averaging kernels :math:`K \in \mathbb{K}^{p,q}` (Section 2.2 of the paper).
+
+A kernel in :math:`\mathbb{K}^{p,q}` is supported in :math:`[-1/2, 1/2]`, even,
+has :math:`K^{(q+1)}` of bounded variation and ``p`` vanishing moments:
+:math:`\int K = 1` and :math:`\int K(t) t^r dt = 0` for :math:`0 < r \le p`.
+
+We build it as
+
+.. math::  K(t) = P(t^2)\,(1 - 4t^2)^{q+1}, \qquad |t| \le 1/2,
+
+with an even polynomial :math:`P` of degree :math:`2\lfloor p/2 \rfloor`. The
+factor :math:`(1-4t^2)^{q+1}` makes :math:`K, \dots, K^{(q)}` vanish at
+:math:`\pm 1/2`, so :math:`K^{(q+1)}` jumps there and is of bounded
+variation. Symmetry kills the odd moments; the coefficients of :math:`P` solve
+the :math:`\lfloor p/2 \rfloor + 1` even moment conditions exactly in rational
+arithmetic (sympy). ``q = -1`` and ``p <= 1`` give the constant kernel
+:math:`K^{1,-1} = 1` on :math:`[-1/2, 1/2]`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from . import _checks
+
+T = sympy.Symbol("t", real=True)
+
+
+@functools.cache
+def kernel_coefficients(p: int, q: int) -> tuple[sympy.Rational, ...]:
+    r"""Exact coefficients :math:`c_k` of :math:`P(t) = \sum_k c_k t^{2k}`.
+
+    They solve the moment conditions of Section 2.2,
+    :math:`\sum_k c_k \mu_{j+k} = \delta_{j0}` for :math:`j = 0, \dots, \lfloor p/2 \rfloor`,
+    where :math:`\mu_i = \int_{-1/2}^{1/2} t^{2i} (1-4t^2)^{q+1} dt` is computed by sympy.
+
+    Parameters
+    ----------
+    p : int
+        Number of vanishing moments, ``p >= 0``.
+    q : int
+        Regularity index, ``q >= -1``.
+
+    Returns
+    -------
+    tuple of sympy.Rational
+        ``(c_0, ..., c_{p // 2})``.
+    """
+    p = _checks.integer("p", p, 0)
+    q = _checks.integer("q", q, -1)
+    n = p // 2 + 1
+    weight = sympy.expand((1 - 4 * T**2) ** (q + 1))
+    half = sympy.Rational(1, 2)
+    mu = [sympy.integrate(T ** (2 * i) * weight, (T, -half, half)) for i in range(2 * n - 1)]
+    system = sympy.Matrix(n, n, lambda j, k: mu[j + k])
+    rhs = sympy.Matrix([1] + [0] * (n - 1))
+    return tuple(sympy.nsimplify(c) for c in system.LUsolve(rhs))
+
+
+@dataclass(frozen=True)
+class Kernel:
+    r"""A kernel :math:`K \in \mathbb{K}^{p,q}`, callable on arrays.
+
+    Attributes
+    ----------
+    p, q : int
+        Vanishing moments and regularity index.
+    coefficients : tuple of sympy.Rational
+        Exact coefficients of :math:`P` (see :func:`kernel_coefficients`).
+    """
+
+    p: int
+    q: int
+    coefficients: tuple
+
+    @functools.cached_property
+    def _c(self) -> np.ndarray:
+        return np.array([float(c) for c in self.coefficients])
+
+    def expression(self) -> sympy.Expr:
+        r"""The exact kernel :math:`P(t^2)(1-4t^2)^{q+1}` on :math:`[-1/2, 1/2]` as a sympy expression in ``hmm.kernels.T``."""
+        poly = sum(c * T ** (2 * k) for k, c in enumerate(self.coefficients))
+        return poly * (1 - 4 * T**2) ** (self.q + 1)
+
+    def __call__(self, t) -> np.ndarray:
+        r"""Evaluate :math:`K(t)`; zero outside :math:`[-1/2, 1/2]`.
+
+        The weight is evaluated in the factored form
+        :math:`((1-2|t|)(1+2|t|))^{q+1}`, accurate up to the support edge.
+        """
+        t = np.asarray(t, dtype=float)
+        a = np.abs(t)
+        inside = a <= 0.5
+        u = np.where(inside, a, 0.5)
+        value = np.polynomial.polynomial.polyval(u * u, self._c) * _weight(u, self.q + 1)
+        return np.where(inside, value, 0.0)
+
+    def derivative(self, t) -> np.ndarray:
+        r"""Evaluate :math:`K'(t)` inside the support, zero outside.
+
+        :math:`K' = 2t P'(t^2) w + P(t^2) w'` with :math:`w = (1-4t^2)^{q+1}`,
+        :math:`w' = -8t (q+1) (1-4t^2)^q`. For ``q = -1`` the jumps of :math:`K`
+        at :math:`\pm 1/2` are not included.
+        """
+        t = np.asarray(t, dtype=float)
+        inside = np.abs(t) <= 0.5
+        u = np.where(inside, t, 0.0)
+        x = u * u
+        poly = np.polynomial.polynomial.polyval(x, self._c)
+        dpoly = np.polynomial.polynomial.polyval(x, np.polynomial.polynomial.polyder(self._c))
+        a = self.q + 1
+        value = 2 * u * dpoly * _weight(np.abs(u), a)
+        if a > 0:
+            value = value - 8 * u * a * poly * _weight(np.abs(u), a - 1)
+        return np.where(inside, value, 0.0)
+
+    def scaled(self, tau: float):
+        r"""Return the scaled kernel :math:`K_\tau(t) = K(t/\tau)/\tau` as a function of ``t``."""
+        tau = _checks.positive("tau", tau)
+        return lambda t: self(np.asarray(t, dtype=float) / tau) / tau
+
+    def __repr__(self) -> str:
+        return f"Kernel(p={self.p}, q={self.q})"
+
+
+def kernel(p: int, q: int) -> Kernel:
+    r"""Return the kernel :math:`K \in \mathbb{K}^{p,q}` of Section 2.2.
+
+    Parameters
+    ----------
+    p : int
+        Number of vanishing moments, ``p >= 0``.
+    q : int
+        :math:`K^{(q+1)}` is of bounded variation, ``q >= -1``.
+
+    Returns
+    -------
+    Kernel
+        Callable on arrays, with attributes ``p``, ``q``, ``coefficients`` and
+        methods ``derivative``, ``scaled(tau)`` (:math:`K_\tau`) and ``expression``.
+
+    Examples
+    --------
+    >>> K = kernel(1, -1)      # the constant kernel
+    >>> float(K(0.3)), float(K(0.7))
+    (1.0, 0.0)
+    """
+    p = _checks.integer("p", p, 0)
+    q = _checks.integer("q", q, -1)
+    return Kernel(p, q, kernel_coefficients(p, q))
+
+
+def _weight(a: np.ndarray, power: int) -> np.ndarray:
+    """``((1 - 2a)(1 + 2a))**power`` for ``0 <= a <= 1/2``."""
+    if power == 0:
+        return np.ones_like(a)
+    return ((1 - 2 * a) * (1 + 2 * a)) ** power

@@ -1,0 +1,47 @@
+"""Shared fields of the paper, in the ``H(t, s)`` convention of the package."""
+
+import numpy as np
+import pytest
+
+TWO_PI = 2 * np.pi
+
+
+def field_circular(t, s):
+    """Sections 5.3-5.4: H = [0, 0, 1] + [sin 2 pi s, cos 2 pi s, 0]."""
+    return np.stack([np.sin(TWO_PI * s), np.cos(TWO_PI * s), np.ones_like(s)], -1)
+
+
+def field_squared(t, s):
+    """Section 5.3 (right): H = [0, 0, 1] + [sin^2 2 pi s, cos^2 2 pi s, 0]."""
+    return np.stack([np.sin(TWO_PI * s) ** 2, np.cos(TWO_PI * s) ** 2, np.ones_like(s)], -1)
+
+
+def field_slow(t, s):
+    """A field beyond the paper's: slow drift in t, two harmonics in s, nonzero mean in x."""
+    return np.stack(
+        [
+            0.3 + np.cos(TWO_PI * s) + 0.5 * np.sin(4 * np.pi * s),
+            np.sin(t) * np.cos(TWO_PI * s),
+            1.0 + 0.5 * t + 0.2 * np.sin(TWO_PI * s),
+        ],
+        -1,
+    )
+
+
+def averaged_slow(t):
+    return np.array([0.3, 0.0, 1.0 + 0.5 * t])
+
+
+@pytest.fixture
+def circular():
+    return field_circular
+
+
+@pytest.fixture
+def squared():
+    return field_squared
+
+
+@pytest.fixture
+def slow():
+    return field_slow

@@ -1,0 +1,133 @@
+"""Micro problem (3.6) and upscaled flux (3.7)."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+import hmm
+from hmm.landau_lifshitz import cayley_rotation, cross_matrix, exp_rotation
+from hmm.micro import cumulative_product
+from tests.conftest import averaged_slow
+
+
+def test_rotations_are_orthogonal_and_match_midpoint():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(50, 3))
+    for R in (cayley_rotation(a), exp_rotation(a)):
+        np.testing.assert_allclose(
+            R @ np.swapaxes(R, -1, -2), np.broadcast_to(np.eye(3), R.shape), atol=1e-14
+        )
+    # Cayley = (I - A)^-1 (I + A): one midpoint step of m' = a x m / (dt/2)
+    A = cross_matrix(a)
+    np.testing.assert_allclose(
+        cayley_rotation(a), np.linalg.solve(np.eye(3) - A, np.eye(3) + A), atol=1e-13
+    )
+
+
+def test_exp_rotation_small_angle_branch():
+    w = np.array([[1e-6, -2e-6, 3e-7], [1e-3, 0.0, 0.0]])
+    from scipy.linalg import expm
+
+    for wi, R in zip(w, exp_rotation(w), strict=True):
+        np.testing.assert_allclose(R, expm(cross_matrix(wi)), atol=1e-15)
+
+
+def test_cumulative_product_matches_loop():
+    rng = np.random.default_rng(1)
+    R = exp_rotation(rng.normal(size=(2, 13, 3)))
+    P = cumulative_product(R)
+    for b in range(2):
+        acc = np.eye(3)
+        for j in range(13):
+            acc = R[b, j] @ acc
+            np.testing.assert_allclose(P[b, j], acc, atol=1e-13)
+
+
+@pytest.mark.parametrize("method", ["magnus4", "midpoint"])
+def test_micro_preserves_length(circular, method):
+    s, m = hmm.solve_micro(circular, 0.37, [0.6, 0.0, 0.8], eps=1e-3, tau=5e-3, method=method)
+    assert np.abs(np.linalg.norm(m, axis=1) - 1).max() < 1e-13
+    assert m[np.argmin(np.abs(s))] == pytest.approx([0.6, 0.0, 0.8])
+
+
+@pytest.mark.parametrize("window", ["centred", "forward"])
+def test_micro_matches_solve_ivp(slow, window):
+    eps, t_a, M = 0.02, 0.41, np.array([0.0, 0.6, 0.8])
+    s, m = hmm.solve_micro(slow, t_a, M, eps=eps, tau=0.1, steps_per_eps=64, window=window)
+
+    def rhs(t, y):
+        return -np.cross(y, slow(np.array(t_a + t), np.array((t_a + t) / eps)))
+
+    for end, m_end in ((s[-1], m[-1]), (s[0], m[0])):
+        if end == 0:
+            continue
+        ref = solve_ivp(rhs, (0, end), M, method="DOP853", rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(m_end, ref.y[:, -1], atol=1e-9)
+
+
+@pytest.mark.parametrize("method,order", [("magnus4", 4), ("midpoint", 2)])
+def test_micro_order_in_step(slow, method, order):
+    eps, t_a, M = 0.05, 0.2, np.array([1.0, 0.0, 0.0])
+    ends = [
+        hmm.solve_micro(slow, t_a, M, eps=eps, tau=0.25, steps_per_eps=n, method=method)[1][-1]
+        for n in (8, 16, 32, 64)
+    ]
+    errors = [np.linalg.norm(e - ends[-1]) for e in ends[:-1]]
+    rates = np.log2(np.array(errors[:-1]) / np.array(errors[1:]))
+    assert rates[-1] == pytest.approx(order, abs=0.35)
+
+
+def test_flux_is_linear_in_M(slow):
+    K = hmm.kernel(3, 2)
+    kw = dict(eps=0.01, tau=0.05, kernel=K)
+    A = hmm.flux_matrices(slow, 0.3, **kw)
+    rng = np.random.default_rng(2)
+    for M in rng.normal(size=(3, 3)):
+        np.testing.assert_allclose(hmm.upscaled_flux(slow, 0.3, M, **kw), A @ M, atol=1e-14)
+
+
+def test_flux_tends_to_effective_flux_at_rate_tau(slow):
+    """Theorem 1 with (eps/tau)^(q+2) negligible (tau = 16 eps, q = 7): the error falls like tau."""
+    K = hmm.kernel(1, 7)
+    M = np.array([0.48, 0.6, 0.64])
+    t_a = 0.5
+    target = -np.cross(M, averaged_slow(t_a))
+    taus = np.array([0.04, 0.02, 0.01, 0.005])
+    errors = [
+        np.linalg.norm(hmm.upscaled_flux(slow, t_a, M, eps=tau / 16, tau=tau, kernel=K) - target)
+        for tau in taus
+    ]
+    slope = np.polyfit(np.log(taus), np.log(errors), 1)[0]
+    assert slope == pytest.approx(1.0, abs=0.15)
+
+
+def test_flux_averaging_term_decays_like_q_plus_2(circular):
+    """Theorem 1 at fixed tau: the error falls like (eps/tau)^(q+2) until the tau term."""
+    K = hmm.kernel(2, 1)
+    M = np.array([0.0, 0.6, 0.8])
+    target = -np.cross(M, [0.0, 0.0, 1.0])
+    tau = 0.05
+    ratios = np.array([1.3, 1.9, 2.7])
+    # envelope over the phase of t_a / eps
+    errors = [
+        max(
+            np.linalg.norm(
+                hmm.upscaled_flux(circular, tau / r * ph, M, eps=tau / r, tau=tau, kernel=K)
+                - target
+            )
+            for ph in np.linspace(0, 1, 7)
+        )
+        for r in ratios
+    ]
+    slope = -np.polyfit(np.log(ratios), np.log(errors), 1)[0]
+    assert slope > 3.0 - 0.5
+
+
+def test_flux_matrices_batch_equals_single(circular):
+    K = hmm.kernel(5, 4)
+    t_a = np.array([[0.1, 0.2], [0.3, 0.4]])
+    A = hmm.flux_matrices(circular, t_a, eps=0.01, tau=0.05, kernel=K)
+    assert A.shape == (2, 2, 3, 3)
+    np.testing.assert_allclose(
+        A[1, 0], hmm.flux_matrices(circular, 0.3, eps=0.01, tau=0.05, kernel=K), atol=1e-15
+    )
