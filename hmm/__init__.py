@@ -15,7 +15,7 @@ Public API (see the book's API page):
 
 from .integrators import NonConvergenceError, implicit_midpoint_step
 from .kernels import Kernel, kernel
-from .landau_lifshitz import landau_lifshitz
+from .ll_equation import landau_lifshitz
 from .micro import solve_micro
 from .solvers import Solution, averaged_field, solve_averaged, solve_dns, solve_hmm
 from .upscaling import flux_matrices, upscaled_flux

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _checks
-from .landau_lifshitz import cayley_rotation, exp_rotation
+from .ll_equation import cayley_rotation, exp_rotation
 
 MICRO_METHODS = ("magnus4", "midpoint")
 WINDOWS = ("centred", "forward")

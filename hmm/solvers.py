@@ -12,7 +12,7 @@ from . import _checks
 from .dns import field_bound, rk4_spin, step_grid
 from .integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, implicit_midpoint_step
 from .kernels import Kernel
-from .landau_lifshitz import cross_matrix, landau_lifshitz
+from .ll_equation import cross_matrix, landau_lifshitz
 from .micro import DEFAULT_MICRO_METHOD, DEFAULT_STEPS_PER_EPS, micro_grid
 from .upscaling import flux_matrices
 

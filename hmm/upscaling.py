@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _checks
 from .kernels import Kernel
-from .landau_lifshitz import cross_matrix
+from .ll_equation import cross_matrix
 from .micro import (
     DEFAULT_MICRO_METHOD,
     DEFAULT_STEPS_PER_EPS,

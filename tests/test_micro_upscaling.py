@@ -5,7 +5,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import hmm
-from hmm.landau_lifshitz import cayley_rotation, cross_matrix, exp_rotation
+from hmm.ll_equation import cayley_rotation, cross_matrix, exp_rotation
 from hmm.micro import cumulative_product
 from tests.conftest import averaged_slow
 
