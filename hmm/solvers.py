@@ -13,8 +13,8 @@ from .dns import field_bound, rk4_spin, step_grid
 from .integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, implicit_midpoint_step
 from .kernels import Kernel
 from .ll_equation import cross_matrix, landau_lifshitz
-from .micro import DEFAULT_MICRO_METHOD, DEFAULT_STEPS_PER_EPS, micro_grid
-from .upscaling import flux_matrices
+from .micro import DEFAULT_MICRO_METHOD, DEFAULT_STEPS_PER_EPS, micro_grid, micro_options
+from .upscaling import damped_flux, flux_matrices
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ def solve_hmm(
     project: bool = False,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
+    damping: str = "macro",
 ) -> Solution:
     r"""HMM for a single spin: macro solver (3.3) with the upscaled flux (3.5)/(3.7).
 
@@ -94,6 +95,17 @@ def solve_hmm(
     tol, max_iter
         Newton tolerance and iteration cap of each macro step; a step that does
         not converge raises :class:`hmm.NonConvergenceError`.
+    damping : {"macro", "micro"}, default "macro"
+        Where the damping :math:`\gamma` lives. ``"macro"``: the paper's method,
+        damping in the macro model (3.2), micro model (3.4) without it.
+        ``"micro"``: the variant mentioned in Section 3.2, micro model (1.2)
+        with damping (:func:`hmm.upscaling.damped_flux`) and macro model
+        :math:`d\mathbf{M}/dt = \mathbf{F}_\gamma(t, \mathbf{M})` (the form (3.1)),
+        stepped by the same implicit midpoint rule. The flux is then nonlinear
+        in :math:`\mathbf{M}`, so every Newton iteration solves the micro
+        problem again, for seven initial states in one batch (the state and
+        the six of a central-difference Jacobian);
+        ``micro_method="magnus4"`` then means classical RK4.
 
     Returns
     -------
@@ -107,7 +119,27 @@ def solve_hmm(
     gamma = _checks.nonnegative("gamma", gamma)
     tol = _checks.positive("tol", tol)
     max_iter = _checks.integer("max_iter", max_iter, 1)
+    damping = _checks.choice("damping", damping, ("macro", "micro"))
+    if not isinstance(project, bool | np.bool_):
+        raise ValueError(f"project must be True or False, got {project!r}")
     t = np.linspace(0.0, T, N + 1)
+    if damping == "micro":
+        return _solve_hmm_damped_micro(
+            H,
+            M0,
+            t,
+            eps=eps,
+            tau=tau,
+            kernel=kernel,
+            beta=beta,
+            gamma=gamma,
+            steps_per_eps=steps_per_eps,
+            micro_method=micro_method,
+            window=window,
+            project=project,
+            tol=tol,
+            max_iter=max_iter,
+        )
     A = flux_matrices(
         H,
         0.5 * (t[:-1] + t[1:]),
@@ -142,6 +174,91 @@ def solve_hmm(
         "macro_steps": N,
         "micro_steps": N * n_micro,
         "field_evaluations": N * (3 * n_micro + 1),
+        "newton_iterations": iterations,
+    }
+    return Solution(t, m, stats)
+
+
+def _solve_hmm_damped_micro(
+    H,
+    M0,
+    t,
+    *,
+    eps,
+    tau,
+    kernel,
+    beta,
+    gamma,
+    steps_per_eps,
+    micro_method,
+    window,
+    project,
+    tol,
+    max_iter,
+) -> Solution:
+    """HMM with the damping in the micro model: M_{n+1} = M_n + dt F_gamma(t_{n+1/2}, M_{n+1/2})."""
+    micro_options(
+        H,
+        eps=eps,
+        tau=tau,
+        beta=beta,
+        steps_per_eps=steps_per_eps,
+        method=micro_method,
+        window=window,
+    )
+    if not isinstance(kernel, Kernel):
+        raise ValueError(f"kernel must be a hmm.Kernel from hmm.kernel(p, q), got {kernel!r}")
+    N = len(t) - 1
+    dt = t[1] - t[0]
+    m = np.empty((N + 1, 3))
+    m[0] = M0
+    iterations = 0
+    calls = [0, 0]  # flux calls, micro states integrated
+    for n in range(N):
+        t_mid = 0.5 * (t[n] + t[n + 1])
+
+        def flux(batch, t_mid=t_mid):
+            calls[0] += 1
+            calls[1] += len(batch)
+            return damped_flux(
+                H,
+                np.full(len(batch), t_mid),
+                batch,
+                eps=eps,
+                tau=tau,
+                kernel=kernel,
+                beta=beta,
+                gamma=gamma,
+                steps_per_eps=steps_per_eps,
+                method=micro_method,
+                window=window,
+            )
+
+        cache = {}
+
+        def f(M, flux=flux, cache=cache):
+            # one batched micro solve gives F(M) and the central-difference Jacobian
+            d = 1e-6 * max(1.0, float(np.max(np.abs(M))))
+            E = d * np.eye(3)
+            F = flux(np.concatenate([M[None], M + E, M - E]))
+            cache["key"] = M.tobytes()
+            cache["jac"] = ((F[1:4] - F[4:7]) / (2 * d)).T
+            return F[0]
+
+        def jac(M, f=f, cache=cache):
+            if cache.get("key") != M.tobytes():
+                f(M)
+            return cache["jac"]
+
+        m[n + 1], its = implicit_midpoint_step(f, m[n], dt, jac=jac, tol=tol, max_iter=max_iter)
+        iterations += its
+        if project:
+            m[n + 1] *= np.linalg.norm(M0) / np.linalg.norm(m[n + 1])
+    n_micro = len(micro_grid(eps, tau, steps_per_eps, window)[0]) - 1
+    stats = {
+        "macro_steps": N,
+        "micro_solves": calls[1],
+        "micro_steps": calls[1] * n_micro,
         "newton_iterations": iterations,
     }
     return Solution(t, m, stats)

@@ -18,10 +18,11 @@ import numpy as np
 
 from . import _checks
 from .kernels import Kernel
-from .ll_equation import cross_matrix
+from .ll_equation import cross_matrix, landau_lifshitz
 from .micro import (
     DEFAULT_MICRO_METHOD,
     DEFAULT_STEPS_PER_EPS,
+    damped_micro_states,
     field_on_grid,
     micro_grid,
     micro_options,
@@ -102,6 +103,7 @@ def upscaled_flux(
     steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
     method: str = DEFAULT_MICRO_METHOD,
     window: str = "centred",
+    gamma: float = 0.0,
 ) -> np.ndarray:
     r"""Upscaled flux :math:`\mathbf{F}(t_a, \mathbf{M})` of (3.5)/(3.7).
 
@@ -133,6 +135,10 @@ def upscaled_flux(
     window : {"centred", "forward"}, default "centred"
         Average over :math:`[t_a - \tau/2, t_a + \tau/2]` (the paper) or over
         :math:`[t_a, t_a + \tau]` (the forward-only variant of Section 3.2).
+    gamma : float, default 0
+        Damping in the micro model, >= 0. The paper's micro model (3.4) has none
+        (``gamma = 0``); with ``gamma > 0`` the flux is :func:`damped_flux`, the
+        average of the damped micro derivative (nonlinear in :math:`\mathbf{M}`).
 
     Returns
     -------
@@ -140,6 +146,21 @@ def upscaled_flux(
     """
     t_a = _checks.finite("t_a", t_a)
     M = _checks.vector3("M", M)
+    gamma = _checks.nonnegative("gamma", gamma)
+    if gamma > 0:
+        return damped_flux(
+            H,
+            np.array([t_a]),
+            M[None],
+            eps=eps,
+            tau=tau,
+            kernel=kernel,
+            beta=beta,
+            gamma=gamma,
+            steps_per_eps=steps_per_eps,
+            method=method,
+            window=window,
+        )[0]
     A = flux_matrices(
         H,
         t_a,
@@ -152,6 +173,72 @@ def upscaled_flux(
         window=window,
     )
     return A @ M
+
+
+def damped_flux(
+    H: Callable,
+    t_a,
+    M,
+    *,
+    eps: float,
+    tau: float,
+    kernel: Kernel,
+    beta: float = 1.0,
+    gamma: float = 1.0,
+    steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
+    method: str = DEFAULT_MICRO_METHOD,
+    window: str = "centred",
+) -> np.ndarray:
+    r"""Flux (3.7) of the micro model *with* damping, for a batch of states.
+
+    .. math::  \mathbf{F}_\gamma(t_a, \mathbf{M}) = \int K_\tau(s)\,\Big(-\beta\,\mathbf{m}\times\mathbf{H}^\varepsilon
+               - \gamma\,\mathbf{m}\times(\mathbf{m}\times\mathbf{H}^\varepsilon)\Big)(s)\,ds,
+
+    where :math:`\mathbf{m}` solves (1.2) on the window from :math:`\mathbf{m}(0) = \mathbf{M}`
+    (:func:`hmm.micro.damped_micro_states`). This is the variant of Section 3.2
+    in which the damping leaves the macro model (3.2), which becomes
+    :math:`d\mathbf{M}/dt = \mathbf{F}_\gamma(t, \mathbf{M})`, the form (3.1).
+    As :math:`\varepsilon, \tau \to 0` it tends to the right-hand side of (4.3),
+    because :math:`\mathbf{m}\times(\mathbf{m}\times\mathbf{H})` is linear in
+    :math:`\mathbf{H}` and :math:`\mathbf{m} = \mathbf{M} + O(\varepsilon)` on the window.
+
+    Parameters
+    ----------
+    H : callable
+        Field ``H(t, s)``.
+    t_a : array_like, shape ``B``
+        Macro times.
+    M : array_like, shape ``B + (3,)``
+        Micro initial data (macro states).
+    eps, tau, kernel, beta, steps_per_eps, window
+        As in :func:`upscaled_flux`.
+    gamma : float, default 1
+        Damping constant of the micro model, >= 0.
+    method : {"magnus4", "midpoint"}, default "magnus4"
+        ``"magnus4"`` means classical RK4 here (the equation is nonlinear).
+
+    Returns
+    -------
+    ndarray, shape ``B + (3,)``
+    """
+    opts = micro_options(
+        H, eps=eps, tau=tau, beta=beta, steps_per_eps=steps_per_eps, method=method, window=window
+    )
+    gamma = _checks.nonnegative("gamma", gamma)
+    if not isinstance(kernel, Kernel):
+        raise ValueError(f"kernel must be a hmm.Kernel from hmm.kernel(p, q), got {kernel!r}")
+    t_a = np.asarray(t_a, dtype=float)
+    M = np.asarray(M, dtype=float)
+    if M.shape != t_a.shape + (3,):
+        raise ValueError(f"M must have shape t_a.shape + (3,) = {t_a.shape + (3,)}, got {M.shape}")
+    if not (np.all(np.isfinite(t_a)) and np.all(np.isfinite(M))):
+        raise ValueError("t_a and M must be finite")
+    s, m = damped_micro_states(H, t_a.reshape(-1), M.reshape(-1, 3), gamma=gamma, **opts)
+    centre = 0.0 if opts["window"] == "centred" else 0.5 * opts["tau"]
+    weights = simpson_weights(s) * kernel((s - centre) / opts["tau"]) / opts["tau"]
+    Hs = field_on_grid(H, t_a.reshape(-1), s, opts["eps"])
+    dm = landau_lifshitz(m, Hs, opts["beta"], gamma)
+    return np.einsum("j,bjk->bk", weights, dm).reshape(t_a.shape + (3,))
 
 
 def _flux_matrices(H: Callable, t_a: np.ndarray, kernel: Kernel, opts: dict) -> np.ndarray:
