@@ -11,8 +11,11 @@ Public API (see the book's API page):
 - :func:`solve_hmm` -- the HMM macro solver (3.3)
 - :func:`solve_dns` -- direct simulation of (1.2)
 - :func:`solve_averaged` -- the averaged equation (4.3) and its midpoint discretisation (4.10)
+- :mod:`hmm.chain` -- a periodic chain of exchange-coupled spins (3.8): direct simulation and
+  the HMM in time and space of Section 3.3 (``hmm.chain.solve_dns``, ``hmm.chain.solve_hmm``)
 """
 
+from . import chain
 from .integrators import NonConvergenceError, implicit_midpoint_step
 from .kernels import Kernel, kernel
 from .ll_equation import landau_lifshitz
@@ -21,6 +24,7 @@ from .solvers import Solution, averaged_field, solve_averaged, solve_dns, solve_
 from .upscaling import flux_matrices, upscaled_flux
 
 __all__ = [
+    "chain",
     "Kernel",
     "NonConvergenceError",
     "Solution",
