@@ -4,9 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LINTED := $(wildcard hmm tests benchmarks)
+LINTED := $(wildcard hmm tests benchmarks tools)
+# Debian's headless browser and its WebDriver, for `make check-html`
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test lint bench clean
+.PHONY: book test lint bench check-html browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +27,7 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## lint: ruff on the package, tests and benchmarks
+## lint: ruff on the package, tests, benchmarks and tools
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
@@ -31,6 +35,20 @@ lint: $(STAMP)
 ## bench: time HMM against direct simulation (never part of `make test`)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## check-html: build the book, open every page in headless Chromium with no network, fail on
+## broken images, links, error outputs, console errors or untypeset math; screenshots in
+## _build/screenshots
+check-html: book browser
+	$(BIN)/python tools/check_html.py --html _build/html --shots _build/screenshots \
+		--chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER)
+
+## browser: install Debian's chromium and chromium-driver if they are missing
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 clean:
 	rm -rf _build .pytest_cache

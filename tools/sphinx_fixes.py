@@ -1,0 +1,34 @@
+"""Local Sphinx extension: work around an upstream bug that breaks every page's JavaScript.
+
+Sphinx 7.x (``jupyter-book`` 1.0 needs ``sphinx~=7.0``) registers an inline script that an
+extension adds after the builder started (``app.add_js_file(None, body=...)``, as
+``sphinx-togglebutton`` and ``sphinx-thebe`` do) twice: once with file name ``None`` and once
+with ``''``, which do not compare equal. The page then declares ``const THEBE_JS_URL`` twice and
+the browser reports ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared`` on every
+page (``make check-html`` fails on it). This extension drops the second copy of every script.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _dedupe_scripts(app, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple] = set()
+    unique = []
+    for script in scripts:
+        filename = getattr(script, "filename", script) or ""
+        attributes = getattr(script, "attributes", {})
+        key = (filename, getattr(script, "priority", 500), *sorted(attributes.items()))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def setup(app) -> dict[str, Any]:
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
