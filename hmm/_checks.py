@@ -62,6 +62,15 @@ def choice(name: str, value: str, options: tuple[str, ...]) -> str:
     return value
 
 
+def kernel(name: str, K):
+    """Return ``K``; it must be a :class:`hmm.Kernel` made by :func:`hmm.kernel`."""
+    from .kernels import Kernel  # local import: hmm.kernels itself uses these checks
+
+    if not isinstance(K, Kernel):
+        raise ValueError(f"{name} must be a hmm.Kernel from hmm.kernel(p, q), got {K!r}")
+    return K
+
+
 def field(H: Callable) -> Callable:
     """Return ``H``; it must be callable as ``H(t, s)``."""
     if not callable(H):

@@ -206,8 +206,7 @@ def _solve_hmm_damped_micro(
         method=micro_method,
         window=window,
     )
-    if not isinstance(kernel, Kernel):
-        raise ValueError(f"kernel must be a hmm.Kernel from hmm.kernel(p, q), got {kernel!r}")
+    _checks.kernel("kernel", kernel)
     N = len(t) - 1
     dt = t[1] - t[0]
     m = np.empty((N + 1, 3))

@@ -77,8 +77,7 @@ def flux_matrices(
     opts = micro_options(
         H, eps=eps, tau=tau, beta=beta, steps_per_eps=steps_per_eps, method=method, window=window
     )
-    if not isinstance(kernel, Kernel):
-        raise ValueError(f"kernel must be a hmm.Kernel from hmm.kernel(p, q), got {kernel!r}")
+    _checks.kernel("kernel", kernel)
     t_a = np.asarray(t_a, dtype=float)
     if not np.all(np.isfinite(t_a)):
         raise ValueError("t_a must be finite")
@@ -225,8 +224,7 @@ def damped_flux(
         H, eps=eps, tau=tau, beta=beta, steps_per_eps=steps_per_eps, method=method, window=window
     )
     gamma = _checks.nonnegative("gamma", gamma)
-    if not isinstance(kernel, Kernel):
-        raise ValueError(f"kernel must be a hmm.Kernel from hmm.kernel(p, q), got {kernel!r}")
+    _checks.kernel("kernel", kernel)
     t_a = np.asarray(t_a, dtype=float)
     M = np.asarray(M, dtype=float)
     if M.shape != t_a.shape + (3,):

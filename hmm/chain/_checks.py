@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks
-from ..kernels import Kernel
 
 _UNIT_TOL = 1e-8
 
@@ -27,13 +26,6 @@ def chain_state(name: str, m0) -> np.ndarray:
     if err > _UNIT_TOL:
         raise ValueError(f"{name} must hold unit vectors (|m_i| = 1), max ||m_i| - 1| = {err:.2e}")
     return m
-
-
-def kernel(name: str, K) -> Kernel:
-    """Return ``K``; it must be a :class:`hmm.Kernel`."""
-    if not isinstance(K, Kernel):
-        raise ValueError(f"{name} must be a hmm.Kernel from hmm.kernel(p, q), got {K!r}")
-    return K
 
 
 def constants(J, beta, gamma) -> tuple[float, float, float]:

@@ -37,7 +37,7 @@ def space_weights(space_kernel: Kernel, r: int) -> np.ndarray:
     :math:`\omega_j = K(j/2r) / \sum_k K(k/2r)`: the kernel :math:`K_\eta`, :math:`\eta = 2r\,\delta x`,
     sampled on the ``2r + 1`` particles of a box and normalised so that the weights sum to 1.
     """
-    chain_checks.kernel("space_kernel", space_kernel)
+    _checks.kernel("space_kernel", space_kernel)
     r = _checks.integer("r", r, 1)
     w = space_kernel(np.arange(-r, r + 1) / (2.0 * r))
     total = w.sum()
@@ -109,7 +109,7 @@ def dns_time_average(
     m0 = chain_checks.chain_state("m0", m0)
     eps = _checks.positive("eps", eps)
     tau = _checks.positive("tau", tau)
-    kernel = chain_checks.kernel("kernel", kernel)
+    kernel = _checks.kernel("kernel", kernel)
     J, beta, gamma = chain_checks.constants(J, beta, gamma)
     steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
     _checks.field(H)
@@ -171,10 +171,8 @@ def dns_average(
     """
     m0 = chain_checks.chain_state("m0", m0)
     macro = macro_particles(m0.shape[0], r, ell)
-    kernel = chain_checks.kernel("kernel", kernel)
-    space_kernel = (
-        kernel if space_kernel is None else chain_checks.kernel("space_kernel", space_kernel)
-    )
+    kernel = _checks.kernel("kernel", kernel)
+    space_kernel = kernel if space_kernel is None else _checks.kernel("space_kernel", space_kernel)
     avg = dns_time_average(
         m0,
         H,
