@@ -58,9 +58,9 @@ def solve_hmm(
 ) -> Solution:
     r"""HMM for a single spin: macro solver (3.3) with the upscaled flux (3.5)/(3.7).
 
-    .. math::  \mathbf{M}_{n+1} = \mathbf{M}_n + \Delta t\,\mathbf{F}_{n+1/2}
-               + \frac{\gamma}{\beta}\Delta t\,\mathbf{M}_{n+1/2}\times\mathbf{F}_{n+1/2},
-               \qquad \mathbf{F}_{n+1/2} = \mathbf{F}(t_{n+1/2}, \mathbf{M}_{n+1/2}).
+    .. math::  \mathbf{M}_{n+1} &= \mathbf{M}_n + \Delta t\,\mathbf{F}_{n+1/2}
+               + \frac{\gamma}{\beta}\Delta t\,\mathbf{M}_{n+1/2}\times\mathbf{F}_{n+1/2}, \\
+               \mathbf{F}_{n+1/2} &= \mathbf{F}(t_{n+1/2}, \mathbf{M}_{n+1/2}).
 
     The flux is linear in :math:`\mathbf{M}` (the micro model has no damping), so
     the micro problems at all :math:`t_{n+1/2}` are solved once, in one batch,

@@ -22,7 +22,7 @@ A page fails when it has
 * MyST markup shown as text (a directive fence, ``{role}`...```) instead of being rendered;
 * math that MathJax did not typeset: a ``.math`` element without ``mjx-container``, a MathJax
   error (``mjx-merror``, an undefined macro), or raw TeX delimiters (``$$``, ``\\(``, ``\\[``)
-  left in the text;
+  left in the text; a display equation wider than the text column (cut off for the reader);
 * a download link to a notebook whose code cells were not executed.
 
 Every page is saved as a full-page screenshot to ``<shots>/<page>.png``. Pages are all ``*.html``
@@ -96,11 +96,15 @@ const merrors = Array.from(document.querySelectorAll("mjx-merror")).map(
   // an undefined macro is typeset as its name in red (MathJax's noundefined package)
   Array.from(document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')).map(
     text).filter((t) => t.startsWith("\\")).map((t) => "undefined control sequence " + t));
+// display equations wider than the text column are cut off for the reader
+const wide = Array.from(document.querySelectorAll('mjx-container[display="true"]')).filter(
+  (el) => el.scrollWidth > el.clientWidth + 1).map(
+  (el) => text(el.querySelector("mjx-assistive-mml") || el).slice(0, 80));
 const body = document.body.cloneNode(true);
 body.querySelectorAll("pre, code, script, style, textarea, mjx-container, .highlight").forEach(
   (el) => el.remove());
 return {
-  title: document.title, imgs, links, errors, stderr, untypeset, merrors,
+  title: document.title, imgs, links, errors, stderr, untypeset, merrors, wide,
   nmath: maths.length, nmjx: document.querySelectorAll("mjx-container").length,
   mathjax: !!window.MathJax, text: body.textContent, ids: Array.from(
     document.querySelectorAll("[id], a[name]")).map((el) => el.id || el.getAttribute("name")),
@@ -273,6 +277,7 @@ def check_page(driver, root: Path, page: Path, base: str, shots: Path) -> tuple[
         problems.append("page has math but MathJax did not load")
     problems += [f"math not typeset: {m!r}" for m in info["untypeset"]]
     problems += [f"MathJax error: {m!r}" for m in info["merrors"]]
+    problems += [f"display equation wider than the text column: {m!r}" for m in info["wide"]]
     raw = list(RAW_TEX.finditer(info["text"]))
     if raw:
         snippet = info["text"][max(0, raw[0].start() - 40) : raw[0].end() + 40]
