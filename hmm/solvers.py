@@ -152,23 +152,20 @@ def solve_hmm(
         window=window,
     )
     c = gamma / beta
-    m = np.empty((N + 1, 3))
-    m[0] = M0
-    iterations = 0
-    for n in range(N):
+
+    def step(n):
         An = A[n]
 
-        def f(M, An=An):
+        def f(M):
             F = M @ An.T
             return F + c * np.cross(M, F)
 
-        def jac(M, An=An):
+        def jac(M):
             return An + c * (cross_matrix(M) @ An - cross_matrix(An @ M))
 
-        m[n + 1], its = implicit_midpoint_step(f, m[n], T / N, jac=jac, tol=tol, max_iter=max_iter)
-        iterations += its
-        if project:
-            m[n + 1] *= np.linalg.norm(M0) / np.linalg.norm(m[n + 1])
+        return f, jac
+
+    m, iterations = _march(M0, N, T / N, step, project=project, tol=tol, max_iter=max_iter)
     n_micro = len(micro_grid(eps, tau, steps_per_eps, window)[0]) - 1
     stats = {
         "macro_steps": N,
@@ -177,6 +174,25 @@ def solve_hmm(
         "newton_iterations": iterations,
     }
     return Solution(t, m, stats)
+
+
+def _march(M0, N: int, dt: float, step: Callable, *, project: bool, tol: float, max_iter: int):
+    """The macro scheme (3.3): ``N`` implicit midpoint steps of size ``dt`` from ``M0``.
+
+    ``step(n)`` returns the right-hand side ``f`` of step ``n`` and its Jacobian ``jac``. With
+    ``project`` each new value is scaled back to ``|M0|``. Returns the values, shape
+    ``(N + 1, 3)``, and the total number of Newton iterations.
+    """
+    m = np.empty((N + 1, 3))
+    m[0] = M0
+    iterations = 0
+    for n in range(N):
+        f, jac = step(n)
+        m[n + 1], its = implicit_midpoint_step(f, m[n], dt, jac=jac, tol=tol, max_iter=max_iter)
+        iterations += its
+        if project:
+            m[n + 1] *= np.linalg.norm(M0) / np.linalg.norm(m[n + 1])
+    return m, iterations
 
 
 def _solve_hmm_damped_micro(
@@ -208,17 +224,13 @@ def _solve_hmm_damped_micro(
     )
     _checks.kernel("kernel", kernel)
     N = len(t) - 1
-    dt = t[1] - t[0]
-    m = np.empty((N + 1, 3))
-    m[0] = M0
-    iterations = 0
-    calls = [0, 0]  # flux calls, micro states integrated
-    for n in range(N):
+    micro_solves = [0]  # micro states integrated
+
+    def step(n):
         t_mid = 0.5 * (t[n] + t[n + 1])
 
-        def flux(batch, t_mid=t_mid):
-            calls[0] += 1
-            calls[1] += len(batch)
+        def flux(batch):
+            micro_solves[0] += len(batch)
             return damped_flux(
                 H,
                 np.full(len(batch), t_mid),
@@ -235,7 +247,7 @@ def _solve_hmm_damped_micro(
 
         cache = {}
 
-        def f(M, flux=flux, cache=cache):
+        def f(M):
             # one batched micro solve gives F(M) and the central-difference Jacobian
             d = 1e-6 * max(1.0, float(np.max(np.abs(M))))
             E = d * np.eye(3)
@@ -244,20 +256,19 @@ def _solve_hmm_damped_micro(
             cache["jac"] = ((F[1:4] - F[4:7]) / (2 * d)).T
             return F[0]
 
-        def jac(M, f=f, cache=cache):
+        def jac(M):
             if cache.get("key") != M.tobytes():
                 f(M)
             return cache["jac"]
 
-        m[n + 1], its = implicit_midpoint_step(f, m[n], dt, jac=jac, tol=tol, max_iter=max_iter)
-        iterations += its
-        if project:
-            m[n + 1] *= np.linalg.norm(M0) / np.linalg.norm(m[n + 1])
+        return f, jac
+
+    m, iterations = _march(M0, N, t[1] - t[0], step, project=project, tol=tol, max_iter=max_iter)
     n_micro = len(micro_grid(eps, tau, steps_per_eps, window)[0]) - 1
     stats = {
         "macro_steps": N,
-        "micro_solves": calls[1],
-        "micro_steps": calls[1] * n_micro,
+        "micro_solves": micro_solves[0],
+        "micro_steps": micro_solves[0] * n_micro,
         "newton_iterations": iterations,
     }
     return Solution(t, m, stats)

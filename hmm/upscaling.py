@@ -43,6 +43,20 @@ def simpson_weights(s: np.ndarray) -> np.ndarray:
     return w * (s[1] - s[0]) / 3.0
 
 
+def kernel_weights(
+    s: np.ndarray, kernel: Kernel, tau: float, window: str = "centred"
+) -> np.ndarray:
+    r"""Weights :math:`w_j K_\tau(s_j - c)` of the kernel average in (3.5)/(3.7) on the micro grid.
+
+    :math:`w_j` are the Simpson weights of :func:`simpson_weights` and
+    :math:`K_\tau(t) = K(t/\tau)/\tau`; the window centre is :math:`c = 0` for the
+    centred window and :math:`c = \tau/2` for the forward window :math:`[0, \tau]`, so
+    that :math:`\sum_j w_j K_\tau(s_j - c)\,g(s_j) \approx \int K_\tau(s - c)\,g(s)\,ds`.
+    """
+    centre = 0.0 if window == "centred" else 0.5 * tau
+    return simpson_weights(s) * kernel((s - centre) / tau) / tau
+
+
 def flux_matrices(
     H: Callable,
     t_a,
@@ -232,8 +246,7 @@ def damped_flux(
     if not (np.all(np.isfinite(t_a)) and np.all(np.isfinite(M))):
         raise ValueError("t_a and M must be finite")
     s, m = damped_micro_states(H, t_a.reshape(-1), M.reshape(-1, 3), gamma=gamma, **opts)
-    centre = 0.0 if opts["window"] == "centred" else 0.5 * opts["tau"]
-    weights = simpson_weights(s) * kernel((s - centre) / opts["tau"]) / opts["tau"]
+    weights = kernel_weights(s, kernel, opts["tau"], opts["window"])
     Hs = field_on_grid(H, t_a.reshape(-1), s, opts["eps"])
     dm = landau_lifshitz(m, Hs, opts["beta"], gamma)
     return np.einsum("j,bjk->bk", weights, dm).reshape(t_a.shape + (3,))
@@ -241,9 +254,7 @@ def damped_flux(
 
 def _flux_matrices(H: Callable, t_a: np.ndarray, kernel: Kernel, opts: dict) -> np.ndarray:
     s, Phi = micro_propagators(H, t_a, **opts)
-    tau = opts["tau"]
-    centre = 0.0 if opts["window"] == "centred" else 0.5 * tau
-    weights = simpson_weights(s) * kernel((s - centre) / tau) / tau
+    weights = kernel_weights(s, kernel, opts["tau"], opts["window"])
     Hs = field_on_grid(H, t_a, s, opts["eps"])
     dPhi = opts["beta"] * cross_matrix(Hs) @ Phi
     return np.einsum("j,bjik->bik", weights, dPhi)

@@ -13,7 +13,7 @@ import numpy as np
 from .. import _checks
 from ..kernels import Kernel
 from ..micro import micro_grid
-from ..upscaling import simpson_weights
+from ..upscaling import kernel_weights
 from . import _checks as chain_checks
 from .dns import DEFAULT_DNS_STEPS_PER_EPS, dns_stats, dns_step, rk4_chain
 from .solution import ChainSolution
@@ -128,7 +128,7 @@ def dns_time_average(
         steps += steps_b
         neg = nodes < 0
         values[neg] = m_b[len(bwd) - 1 - np.searchsorted(bwd[::-1], nodes[neg])]
-    avg = np.einsum("s,tsic->tic", simpson_weights(s) * kernel(s / tau) / tau, values)
+    avg = np.einsum("s,tsic->tic", kernel_weights(s, kernel, tau), values)
     stats = dns_stats(steps, n)
     return ChainSolution(t, avg, np.arange(n) * dx, stats)
 
