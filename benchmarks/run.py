@@ -80,6 +80,8 @@ CHAIN = {
     "J": 1.0,
 }
 CHAIN_EPS = (1e-2, 1e-3)
+SPIN_KERNEL = hmm.kernel(SPIN["p"], SPIN["q"])
+CHAIN_KERNEL = hmm.kernel(CHAIN["p"], CHAIN["q"])
 
 
 def spin_field(t, s):
@@ -210,26 +212,29 @@ def spin_max_error(m: np.ndarray, ref: np.ndarray) -> float:
     return float(np.max(np.linalg.norm(m - ref, axis=-1)))
 
 
+def spin_hmm(eps: float):
+    """``hmm.solve_hmm`` on the single-spin set-up ``SPIN`` (Figure 5.3, first field)."""
+    return hmm.solve_hmm(
+        spin_field,
+        np.array(SPIN["M0"]),
+        T=SPIN["T"],
+        N=SPIN["N"],
+        eps=eps,
+        tau=SPIN["tau_over_eps"] * eps,
+        kernel=SPIN_KERNEL,
+        beta=SPIN["beta"],
+        gamma=SPIN["gamma"],
+    )
+
+
 def bench_spin(args, rows: list[dict]) -> None:
     T, N = SPIN["T"], SPIN["N"]
     beta, gamma = SPIN["beta"], SPIN["gamma"]
     M0 = np.array(SPIN["M0"])
-    kernel = hmm.kernel(SPIN["p"], SPIN["q"])
     t_macro = np.linspace(0.0, T, N + 1)
     ref = hmm.solve_averaged(spin_field, M0, T=T, N=N, beta=beta, gamma=gamma).m
 
-    def run_hmm(eps):
-        return hmm.solve_hmm(
-            spin_field,
-            M0,
-            T=T,
-            N=N,
-            eps=eps,
-            tau=SPIN["tau_over_eps"] * eps,
-            kernel=kernel,
-            beta=beta,
-            gamma=gamma,
-        )
+    run_hmm = spin_hmm
 
     def run_dns(eps, T_run=T, t_out=t_macro):
         return hmm.solve_dns(spin_field, M0, T=T_run, eps=eps, beta=beta, gamma=gamma, t_eval=t_out)
@@ -340,6 +345,25 @@ def chain_initial() -> np.ndarray:
     return np.stack([np.sin(2 * np.pi * x), np.cos(2 * np.pi * x), np.zeros_like(x)], axis=-1)
 
 
+def chain_hmm(eps: float):
+    """``hmm.chain.solve_hmm`` on the chain set-up ``CHAIN`` (Figure 5.5)."""
+    c = CHAIN
+    return hmm.chain.solve_hmm(
+        chain_initial(),
+        chain_field,
+        T=c["T"],
+        N=c["N"],
+        eps=eps,
+        tau=c["tau_over_eps"] * eps,
+        kernel=CHAIN_KERNEL,
+        r=c["r"],
+        ell=c["ell"],
+        J=c["J"],
+        beta=c["beta"],
+        gamma=c["gamma"],
+    )
+
+
 def bench_chain(args, rows: list[dict]) -> None:
     """Chain of Figure 5.5: DNS and HMM timed in turn; accuracy against the averaged DNS.
 
@@ -361,9 +385,7 @@ def bench_chain(args, rows: list[dict]) -> None:
     def run_dns(eps):
         return chain.solve_dns(m0, chain_field, T=c["T"], eps=eps, t_eval=t_macro, **phys)
 
-    def run_hmm(eps):
-        tau = c["tau_over_eps"] * eps
-        return chain.solve_hmm(m0, chain_field, T=c["T"], N=c["N"], eps=eps, tau=tau, **box, **phys)
+    run_hmm = chain_hmm
 
     def err(m, ref):
         return float(np.max(np.linalg.norm(m - ref, axis=-1)))
@@ -585,41 +607,10 @@ def run_profiles(targets: list[dict]) -> dict:
     for t in targets:
         if t["value"] is None:
             continue
-        eps = t["eps"]
-        if t["case"] == "spin":
-            kernel = hmm.kernel(SPIN["p"], SPIN["q"])
-            M0 = np.array(SPIN["M0"])
+        run_hmm = spin_hmm if t["case"] == "spin" else chain_hmm
 
-            def fn(eps=eps, kernel=kernel, M0=M0):
-                hmm.solve_hmm(
-                    spin_field,
-                    M0,
-                    T=SPIN["T"],
-                    N=SPIN["N"],
-                    eps=eps,
-                    tau=SPIN["tau_over_eps"] * eps,
-                    kernel=kernel,
-                )
-        else:
-            import hmm.chain as chain
-
-            c = CHAIN
-            kernel = hmm.kernel(c["p"], c["q"])
-            m0 = chain_initial()
-
-            def fn(eps=eps, kernel=kernel, m0=m0, c=c, chain=chain):
-                chain.solve_hmm(
-                    m0,
-                    chain_field,
-                    T=c["T"],
-                    N=c["N"],
-                    eps=eps,
-                    tau=c["tau_over_eps"] * eps,
-                    kernel=kernel,
-                    r=c["r"],
-                    ell=c["ell"],
-                    J=c["J"],
-                )
+        def fn(eps=t["eps"], run_hmm=run_hmm):
+            run_hmm(eps)
 
         log(f"profiling the HMM of target: {t['target']}")
         out[t["target"]] = profile(fn)
