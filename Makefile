@@ -10,7 +10,7 @@ CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test lint bench check-html browser clean
+.PHONY: book notebooks test test-portable lint bench check-html browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,27 @@ book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W --keep-going
 
+## notebooks: re-execute the chapters in place (NB="a.ipynb b.ipynb" for some), outputs kept for
+## nbval, then strip volatile metadata
+NB ?= $(notdir $(wildcard book/*.ipynb))
+notebooks: $(STAMP)
+	cd book && for nb in $(NB); do ../$(BIN)/jupyter execute --inplace --timeout=600 $$nb || exit 1; done
+	$(BIN)/python tools/nbclean.py $(addprefix book/,$(NB))
+
 ## test: unit/property tests of hmm and strict nbval on every notebook
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## lint: ruff on the package, tests, benchmarks and tools
+## test-portable: the same tests on a second numerical path (numpy's SIMD dispatch turned down to
+## its baseline, one BLAS thread), with every number a notebook prints audited for round-off
+test-portable: $(STAMP)
+	$(BIN)/python tools/test_portable.py
+
+## lint: ruff on the package, tests, benchmarks and tools; notebooks free of volatile metadata
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/python tools/nbclean.py --check book/*.ipynb
 
 ## bench: time HMM against direct simulation (never part of `make test`)
 bench: $(STAMP)

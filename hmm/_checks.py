@@ -94,7 +94,13 @@ def evaluate_field(H: Callable, t, s) -> np.ndarray:
     """
     t = np.asarray(t, dtype=float)
     s = np.broadcast_to(np.asarray(s, dtype=float), t.shape)
-    values = np.asarray(H(t, s), dtype=float)
+    values = np.asarray(H(t, s))
+    if values.dtype.kind not in "fiu":
+        raise ValueError(
+            f"H(t, s) must return real numbers, got dtype {values.dtype}"
+            + (" (take the real part yourself if you mean it)" if values.dtype.kind == "c" else "")
+        )
+    values = values.astype(float, copy=False)
     if values.shape != t.shape + (3,):
         raise ValueError(
             f"H(t, s) must return shape t.shape + (3,) = {t.shape + (3,)}, got {values.shape}"

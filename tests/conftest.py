@@ -1,7 +1,19 @@
-"""Shared fields of the paper, in the ``H(t, s)`` convention of the package."""
+"""Shared fields of the paper, in the ``H(t, s)`` convention of the package, and test settings.
+
+Hypothesis runs derandomized (profile ``ci``, the default): every run draws the same examples,
+so a test cannot fail by chance on one machine and pass on another. Set
+``HYPOTHESIS_PROFILE=explore`` to search with fresh random examples.
+"""
+
+import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TWO_PI = 2 * np.pi
 
