@@ -1,7 +1,8 @@
 """Input checks shared by the public functions.
 
-Every check raises :class:`ValueError` with a message that names the argument
-and the rule it broke, so that bad input never turns silently into NaN.
+Every check raises :class:`ValueError` with a message that names the argument and the rule it
+broke, so that bad input never turns silently into NaN, a warning or a MemoryError. The public
+functions call these once, at their entry; the internal layers trust what they receive.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ import numbers
 from collections.abc import Callable
 
 import numpy as np
+
+MAX_WORK = 10**8
+"""Default cap on the work of one solver call, in spin steps (one step of one spin's integrator).
+
+A solver refuses up front a call that would take more: at about a microsecond and a half per
+spin step here, 1e8 steps is a few minutes, and the arrays behind it stay below a gigabyte.
+Every solver takes ``max_work=`` to raise it."""
 
 
 def positive(name: str, value: float) -> float:
@@ -35,21 +43,42 @@ def finite(name: str, value: float) -> float:
 
 def integer(name: str, value: int, minimum: int) -> int:
     """Return ``value`` as an int; it must be an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
+def flag(name: str, value: bool) -> bool:
+    """Return ``value``; it must be True or False."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def vector3(name: str, value) -> np.ndarray:
     """Return ``value`` as a float array of shape (3,) with finite entries."""
+    return array(name, value, (3,))
+
+
+def array(name: str, value, shape: tuple) -> np.ndarray:
+    """Return ``value`` as a finite real float array of the given shape (``-1``: any length >= 1)."""
+    want = (
+        "("
+        + ", ".join("n" if k == -1 else str(k) for k in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
     try:
-        v = np.array(value, dtype=float)
+        v = np.array(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite array of shape (3,), got {value!r}") from None
-    if v.shape != (3,):
-        raise ValueError(f"{name} must have shape (3,), got shape {v.shape}")
+        raise ValueError(f"{name} must be a finite real array of shape {want}") from None
+    if v.dtype.kind not in "fiu":
+        raise ValueError(f"{name} must hold real numbers, got dtype {v.dtype}")
+    v = v.astype(float)
+    if v.ndim != len(shape) or any(n != k and k != -1 for n, k in zip(v.shape, shape, strict=True)):
+        raise ValueError(f"{name} must have shape {want}, got shape {v.shape}")
+    if v.size == 0:
+        raise ValueError(f"{name} must have shape {want} with n >= 1, got shape {v.shape}")
     if not np.all(np.isfinite(v)):
         raise ValueError(f"{name} must be finite, got {v}")
     return v
@@ -57,18 +86,9 @@ def vector3(name: str, value) -> np.ndarray:
 
 def choice(name: str, value: str, options: tuple[str, ...]) -> str:
     """Return ``value``; it must be one of ``options``."""
-    if value not in options:
+    if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {options}, got {value!r}")
     return value
-
-
-def kernel(name: str, K):
-    """Return ``K``; it must be a :class:`hmm.Kernel` made by :func:`hmm.kernel`."""
-    from .kernels import Kernel  # local import: hmm.kernels itself uses these checks
-
-    if not isinstance(K, Kernel):
-        raise ValueError(f"{name} must be a hmm.Kernel from hmm.kernel(p, q), got {K!r}")
-    return K
 
 
 def field(H: Callable) -> Callable:
@@ -78,36 +98,36 @@ def field(H: Callable) -> Callable:
     return H
 
 
-def evaluate_field(H: Callable, t, s) -> np.ndarray:
-    """Evaluate ``H(t, s)`` and check it returns finite values of shape ``t.shape + (3,)``.
+def output_times(t_eval, T: float) -> np.ndarray | None:
+    """Sorted output times in ``[0, T]`` as a float array, or None."""
+    if t_eval is None:
+        return None
+    t = array("t_eval", t_eval, (-1,))
+    if np.any(t < 0) or np.any(t > T) or np.any(np.diff(t) < 0):
+        raise ValueError("t_eval must be sorted and lie in [0, T]")
+    return t
+
+
+def work(needed: float, max_work: int, *, asked: str, change: str) -> None:
+    """Refuse a call whose work, in spin steps, is above ``max_work``.
 
     Parameters
     ----------
-    H : callable
-        Field ``H(t, s)``; ``t`` is slow time, ``s`` the fast variable (period 1).
-    t, s : array_like
-        Arrays of one shape ``S``.
-
-    Returns
-    -------
-    ndarray, shape ``S + (3,)``
+    needed : float
+        Spin steps the call would take.
+    max_work : int
+        The cap (default :data:`MAX_WORK`).
+    asked : str
+        What asks for the work, naming the arguments, e.g. ``"eps = 1e-09 (T / eps x 64 RK4
+        steps)"``.
+    change : str
+        What to change instead, e.g. ``"raise eps or lower T"``.
     """
-    t = np.asarray(t, dtype=float)
-    s = np.broadcast_to(np.asarray(s, dtype=float), t.shape)
-    values = np.asarray(H(t, s))
-    if values.dtype.kind not in "fiu":
+    if needed > max_work:
         raise ValueError(
-            f"H(t, s) must return real numbers, got dtype {values.dtype}"
-            + (" (take the real part yourself if you mean it)" if values.dtype.kind == "c" else "")
+            f"{asked} asks for {needed:.2g} spin steps, above max_work = {max_work:.2g} (a few "
+            f"minutes); {change}, or pass max_work={int(needed) + 1} to run it anyway"
         )
-    values = values.astype(float, copy=False)
-    if values.shape != t.shape + (3,):
-        raise ValueError(
-            f"H(t, s) must return shape t.shape + (3,) = {t.shape + (3,)}, got {values.shape}"
-        )
-    if not np.all(np.isfinite(values)):
-        raise ValueError("H(t, s) must return finite values, got NaN or inf")
-    return values
 
 
 def _real(name: str, value) -> float:

@@ -1,90 +1,147 @@
-r"""The implicit midpoint rule with a Newton solve that converges or raises.
+r"""The two time steppers that everything else uses: the implicit midpoint rule and classical RK4.
 
-One step of :math:`\dot{\mathbf{y}} = \mathbf{f}(\mathbf{y})` (the time is fixed by the caller),
+The implicit midpoint rule for :math:`\dot{\mathbf{y}} = \mathbf{f}(\mathbf{y})` (the time is fixed
+by the caller),
 
 .. math::  \mathbf{y}_{n+1} = \mathbf{y}_n + \Delta t\,\mathbf{f}(\mathbf{y}_{n+1/2}),
            \qquad \mathbf{y}_{n+1/2} = (\mathbf{y}_n + \mathbf{y}_{n+1})/2,
 
 is solved for the midpoint :math:`\mathbf{Y} = \mathbf{y}_{n+1/2}`, the root of
-:math:`\mathbf{Y} - \mathbf{y}_n - \frac{\Delta t}{2}\mathbf{f}(\mathbf{Y})`, by Newton's
-method; then :math:`\mathbf{y}_{n+1} = 2\mathbf{Y} - \mathbf{y}_n`. This is the macro
-solver (3.3) when :math:`\mathbf{f}` is the macro model (3.2), and (4.10) when
-:math:`\mathbf{f}` is the averaged equation (4.3).
+:math:`\mathbf{Y} - \mathbf{y}_n - \frac{\Delta t}{2}\mathbf{f}(\mathbf{Y})`, by Newton's method;
+then :math:`\mathbf{y}_{n+1} = 2\mathbf{Y} - \mathbf{y}_n`. It is the macro solver (3.3) when
+:math:`\mathbf{f}` is the macro model (3.2), for one spin and for the chain alike, and (4.10)
+when :math:`\mathbf{f}` is the averaged equation (4.3).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 
 DEFAULT_TOL = 1e-12
+"""Newton tolerance of every implicit step: the update, relative to ``max(1, max|Y|)``."""
 DEFAULT_MAX_ITER = 30
+"""Newton iterations allowed per implicit step."""
 
 
 class NonConvergenceError(RuntimeError):
     """The Newton iteration of an implicit step did not reach its tolerance."""
 
 
+@dataclass(frozen=True)
+class NewtonWork:
+    """Newton iterations and Jacobians of one implicit step."""
+
+    iterations: int
+    jacobians: int
+
+
 def implicit_midpoint_step(
-    f: Callable[[np.ndarray], np.ndarray],
+    f: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
     y: np.ndarray,
     dt: float,
     *,
-    jac: Callable[[np.ndarray], np.ndarray] | None = None,
+    guess: np.ndarray | None = None,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
-) -> tuple[np.ndarray, int]:
+    max_update: float = np.inf,
+    chord: bool = False,
+) -> tuple[np.ndarray, NewtonWork]:
     r"""One implicit midpoint step; Newton until the update is below ``tol``.
 
     Parameters
     ----------
     f : callable
-        Right-hand side ``f(y)`` at the step's midpoint time. With ``jac=None``
-        it must accept a leading batch axis (``f(Y)`` for ``Y`` of shape
-        ``(k,) + y.shape``): the Jacobian is then formed by central differences
-        in one batched call.
+        ``f(Y, jacobian)`` returns :math:`\mathbf{f}(\mathbf{Y})` (shape of ``y``) and, when
+        ``jacobian`` is True, :math:`\partial\mathbf{f}/\partial\mathbf{Y}` as a
+        ``(y.size, y.size)`` matrix (else None): one call can then share work between the two.
     y : ndarray
         State :math:`\mathbf{y}_n`, any shape.
     dt : float
         Step size.
-    jac : callable, optional
-        ``jac(y)`` returning :math:`\partial\mathbf{f}/\partial\mathbf{y}` as a
-        ``(y.size, y.size)`` matrix.
+    guess : ndarray, optional
+        Starting guess for the midpoint; default the explicit Euler predictor
+        :math:`\mathbf{y}_n + \frac{\Delta t}{2}\mathbf{f}(\mathbf{y}_n)`.
     tol : float
         Stop when :math:`\max|\delta\mathbf{Y}| \le` ``tol`` :math:`\cdot\max(1, \max|\mathbf{Y}|)`.
     max_iter : int
         Newton iterations allowed before :class:`NonConvergenceError` is raised.
+    max_update : float
+        Newton updates larger than this (max norm) are shortened to it.
+    chord : bool
+        Keep the factored Jacobian while each update is at least ten times smaller than the one
+        before (chord iterations), and form a new one when convergence slows; False: a new
+        Jacobian every iteration.
 
     Returns
     -------
     y_next : ndarray
         :math:`\mathbf{y}_{n+1}`.
-    iterations : int
-        Newton iterations used.
+    work : NewtonWork
+        Newton iterations and Jacobians formed.
     """
-    shape, n = y.shape, y.size
-    Y = y + 0.5 * dt * f(y)  # explicit Euler predictor for the midpoint
-    eye = np.eye(n)
-    for it in range(1, max_iter + 1):
-        residual = (Y - y - 0.5 * dt * f(Y)).reshape(n)
-        J = jac(Y) if jac is not None else _fd_jacobian(f, Y)
-        delta = np.linalg.solve(eye - 0.5 * dt * J, -residual).reshape(shape)
+    shape = y.shape
+    Y = y + 0.5 * dt * f(y, False)[0] if guess is None else np.array(guess, dtype=float)
+    eye = np.eye(y.size)
+    lu, previous, jacobians = None, np.inf, 0
+    for iteration in range(1, max_iter + 1):
+        fresh = lu is None or not chord
+        fY, J = f(Y, fresh)
+        if fresh:
+            lu = scipy.linalg.lu_factor(eye - 0.5 * dt * J)
+            jacobians += 1
+        residual = (Y - y - 0.5 * dt * fY).reshape(-1)
+        delta = scipy.linalg.lu_solve(lu, -residual).reshape(shape)
+        size = float(np.max(np.abs(delta)))
+        if size > max_update:
+            delta *= max_update / size
+            size = max_update
         Y = Y + delta
-        if not np.all(np.isfinite(Y)):
-            raise NonConvergenceError(f"implicit midpoint: Newton diverged (dt={dt:g})")
-        if np.max(np.abs(delta)) <= tol * max(1.0, np.max(np.abs(Y))):
-            return 2.0 * Y - y, it
+        if not np.all(np.isfinite(Y)) or size > 1e3 * max(1.0, float(np.max(np.abs(y)))):
+            raise NonConvergenceError(f"implicit midpoint: Newton diverged (dt={dt:g}); reduce dt")
+        if size <= tol * max(1.0, float(np.max(np.abs(Y)))):
+            return 2.0 * Y - y, NewtonWork(iteration, jacobians)
+        if chord and size > 0.1 * previous:
+            lu = None  # convergence slowed: form a new Jacobian
+        previous = size
     raise NonConvergenceError(
         f"implicit midpoint: Newton did not reach tol={tol:g} in {max_iter} iterations "
-        f"(dt={dt:g}, last update {np.max(np.abs(delta)):.2e}); reduce dt"
+        f"(dt={dt:g}, last update {size:.2e}); reduce dt or raise max_iter"
     )
 
 
-def _fd_jacobian(f: Callable, Y: np.ndarray) -> np.ndarray:
-    """Central-difference Jacobian of ``f`` at ``Y``, with one batched call of ``f``."""
-    n = Y.size
-    h = 1e-6 * max(1.0, float(np.max(np.abs(Y))))
-    E = (h * np.eye(n)).reshape((n,) + Y.shape)
-    values = f(np.concatenate([Y + E, Y - E]))
-    return ((values[:n] - values[n:]).reshape(n, n) / (2 * h)).T
+def rk4_step(
+    rhs: Callable, y: np.ndarray, h, data: tuple, k1: np.ndarray | None = None
+) -> np.ndarray:
+    r"""One classical RK4 step of :math:`\dot{\mathbf{y}} = \mathrm{rhs}(\mathbf{y}, d(t))`.
+
+    .. math::  \mathbf{k}_1 = r(\mathbf{y}, d_0),\quad
+               \mathbf{k}_2 = r(\mathbf{y} + \tfrac h2\mathbf{k}_1, d_{1/2}),\quad
+               \mathbf{k}_3 = r(\mathbf{y} + \tfrac h2\mathbf{k}_2, d_{1/2}),\quad
+               \mathbf{k}_4 = r(\mathbf{y} + h\mathbf{k}_3, d_1),
+
+    :math:`\mathbf{y} + \frac h6(\mathbf{k}_1 + 2\mathbf{k}_2 + 2\mathbf{k}_3 + \mathbf{k}_4)`.
+
+    Parameters
+    ----------
+    rhs : callable
+        ``rhs(y, d)`` with the time-dependent data ``d`` (a field value, boundary values, ...)
+        at the stage time.
+    y : ndarray
+        State; any shape that ``rhs`` accepts, so one call steps a whole batch.
+    h : float or ndarray
+        Step, broadcast against ``y`` (a batch may step forward and backward at once).
+    data : tuple
+        ``(d0, d_half, d1)``: the data at the start, the middle and the end of the step.
+    k1 : ndarray, optional
+        :math:`r(\mathbf{y}, d_0)` if the caller has it already.
+    """
+    d0, d_half, d1 = data
+    k1 = rhs(y, d0) if k1 is None else k1
+    k2 = rhs(y + 0.5 * h * k1, d_half)
+    k3 = rhs(y + 0.5 * h * k2, d_half)
+    k4 = rhs(y + h * k3, d1)
+    return y + (h / 6.0) * (k1 + 2.0 * (k2 + k3) + k4)

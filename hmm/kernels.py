@@ -154,6 +154,13 @@ def kernel(p: int, q: int) -> Kernel:
     return Kernel(p, q, kernel_coefficients(p, q))
 
 
+def as_kernel(name: str, value) -> Kernel:
+    """Return ``value``; it must be a :class:`Kernel` made by :func:`kernel`."""
+    if not isinstance(value, Kernel):
+        raise ValueError(f"{name} must be a hmm.Kernel from hmm.kernel(p, q), got {value!r}")
+    return value
+
+
 def _weight(a: np.ndarray, power: int) -> np.ndarray:
     """``((1 - 2a)(1 + 2a))**power`` for ``0 <= a <= 1/2``."""
     if power == 0:

@@ -1,4 +1,4 @@
-"""Shared fields of the paper, in the ``H(t, s)`` convention of the package, and test settings.
+"""Fixtures of the paper's fields (from :mod:`hmm.fields`), a field beyond the paper, test settings.
 
 Hypothesis runs derandomized (profile ``ci``, the default): every run draws the same examples,
 so a test cannot fail by chance on one machine and pass on another. Set
@@ -11,21 +11,13 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+from hmm import fields
+
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 settings.register_profile("explore", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TWO_PI = 2 * np.pi
-
-
-def field_circular(t, s):
-    """Sections 5.3-5.4: H = [0, 0, 1] + [sin 2 pi s, cos 2 pi s, 0]."""
-    return np.stack([np.sin(TWO_PI * s), np.cos(TWO_PI * s), np.ones_like(s)], -1)
-
-
-def field_squared(t, s):
-    """Section 5.3 (right): H = [0, 0, 1] + [sin^2 2 pi s, cos^2 2 pi s, 0]."""
-    return np.stack([np.sin(TWO_PI * s) ** 2, np.cos(TWO_PI * s) ** 2, np.ones_like(s)], -1)
 
 
 def field_slow(t, s):
@@ -46,12 +38,12 @@ def averaged_slow(t):
 
 @pytest.fixture
 def circular():
-    return field_circular
+    return fields.fig51_left
 
 
 @pytest.fixture
 def squared():
-    return field_squared
+    return fields.fig53_right
 
 
 @pytest.fixture

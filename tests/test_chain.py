@@ -6,13 +6,8 @@ from scipy.integrate import solve_ivp
 
 import hmm
 import hmm.chain as chain
-from tests.conftest import field_circular
-
-
-def field_chain(t, s):
-    """Field of Figure 5.5: (1 + cos(0.43 t) + cos^2(2 pi s)) [0, 0, 1]."""
-    amp = 1.0 + np.cos(0.43 * t) + np.cos(2 * np.pi * s) ** 2
-    return np.stack([np.zeros_like(amp), np.zeros_like(amp), amp], -1)
+from hmm.fields import fig51_left as field_circular
+from hmm.fields import fig55 as field_chain
 
 
 def helix(n, tilt=0.0):
@@ -27,15 +22,16 @@ HMM_ARGS = dict(T=0.5, N=10, eps=0.01, tau=0.05, kernel=K54, r=2, ell=3, J=1.0)
 
 def test_shapes():
     m0 = helix(20)
-    d = chain.solve_dns(m0, field_chain, T=0.2, eps=0.05, J=1.0, t_eval=[0.0, 0.1, 0.2])
+    d = chain.solve_dns(field_chain, m0, T=0.2, eps=0.05, J=1.0, t_eval=[0.0, 0.1, 0.2])
     assert d.t.shape == (3,) and d.m.shape == (3, 20, 3) and d.x.shape == (20,)
     np.testing.assert_allclose(d.x, np.arange(20) / 20)
-    h = chain.solve_hmm(m0, field_chain, **HMM_ARGS)
+    h = chain.solve_hmm(field_chain, m0, **HMM_ARGS)
     assert h.t.shape == (11,) and h.m.shape == (11, 4, 3)
     np.testing.assert_allclose(h.x, [0.0, 0.25, 0.5, 0.75])
-    for key in ("field_evaluations", "particle_steps", "newton_iterations", "micro_solves"):
+    assert tuple(h.stats) == hmm.STAT_KEYS and tuple(d.stats) == hmm.STAT_KEYS
+    for key in ("field_evaluations", "spin_steps", "newton_iterations", "micro_steps", "jacobians"):
         assert h.stats[key] > 0
-    assert chain.solve_dns(m0, field_chain, T=0.1, eps=0.05, J=0.0).m.shape == (1001, 20, 3)
+    assert chain.solve_dns(field_chain, m0, T=0.1, eps=0.05, J=0.0).m.shape == (1001, 20, 3)
 
 
 def test_uncoupled_chain_is_independent_single_spins():
@@ -43,7 +39,7 @@ def test_uncoupled_chain_is_independent_single_spins():
     m0 = helix(5, tilt=0.7)
     t = np.linspace(0, 1.0, 6)
     sol = chain.solve_dns(
-        m0, field_circular, T=1.0, eps=0.1, J=0.0, gamma=0.5, t_eval=t, steps_per_eps=64
+        field_circular, m0, T=1.0, eps=0.1, J=0.0, gamma=0.5, t_eval=t, steps_per_eps=64
     )
     for i in range(5):
         ref = hmm.solve_dns(field_circular, m0[i], T=1.0, eps=0.1, gamma=0.5, t_eval=t)
@@ -55,7 +51,7 @@ def test_dns_matches_solve_ivp(gamma):
     n, J, beta, eps, T = 6, 2.0, 1.3, 0.05, 0.6
     m0 = helix(n, tilt=0.4)
     t = np.linspace(0, T, 5)
-    sol = chain.solve_dns(m0, field_circular, T=T, eps=eps, J=J, beta=beta, gamma=gamma, t_eval=t)
+    sol = chain.solve_dns(field_circular, m0, T=T, eps=eps, J=J, beta=beta, gamma=gamma, t_eval=t)
 
     def rhs(tt, y):
         m = y.reshape(n, 3)
@@ -68,12 +64,21 @@ def test_dns_matches_solve_ivp(gamma):
 
 
 def test_exchange_form_is_laplacian_invariant():
-    """Adding a multiple of m_i to its own field changes nothing: the Laplacian form is the same model."""
-    m0 = helix(8, tilt=0.3)
-    a = chain.solve_dns(m0, field_chain, T=0.3, eps=0.05, J=3.0, t_eval=[0.3]).m
-    # a uniform field along z plus exchange: energy-like check that J matters at all
-    b = chain.solve_dns(m0, field_chain, T=0.3, eps=0.05, J=0.0, t_eval=[0.3]).m
-    assert np.abs(a - b).max() > 1e-3
+    """The field J (m_{i-1} + m_{i+1}) and the discrete Laplacian J (m_{i-1} - 2 m_i + m_{i+1})
+    give the same dynamics (m_i enters only through m_i x .): the DNS matches the Laplacian form."""
+    n, J, eps, T = 8, 3.0, 0.05, 0.3
+    m0 = helix(n, tilt=0.3)
+
+    def laplacian_form(tt, y):
+        m = y.reshape(n, 3)
+        h = J * (np.roll(m, 1, 0) - 2 * m + np.roll(m, -1, 0)) + field_chain(np.array(tt), tt / eps)
+        return hmm.landau_lifshitz(m, h, 1.0, 1.0).ravel()
+
+    ref = solve_ivp(laplacian_form, (0, T), m0.ravel(), method="DOP853", rtol=1e-12, atol=1e-14)
+    sol = chain.solve_dns(field_chain, m0, T=T, eps=eps, J=J, t_eval=[T])
+    np.testing.assert_allclose(sol.m[-1], ref.y[:, -1].reshape(n, 3), atol=1e-8)
+    uncoupled = chain.solve_dns(field_chain, m0, T=T, eps=eps, J=0.0, t_eval=[T])
+    assert np.abs(uncoupled.m - sol.m).max() > 1e-2  # the exchange matters on this chain
 
 
 def test_hmm_approaches_averaged_dns():
@@ -83,25 +88,25 @@ def test_hmm_approaches_averaged_dns():
     args = dict(T=0.75, eps=0.005, tau=0.025, kernel=K54, r=5, ell=5, J=1.0)
     errors = []
     for N in (5, 10):
-        h = chain.solve_hmm(m0, field_chain, N=N, **args)
+        h = chain.solve_hmm(field_chain, m0, N=N, **args)
         ref = chain.dns_average(
-            m0, field_chain, t=h.t, **{k: v for k, v in args.items() if k != "T"}
+            field_chain, m0, t=h.t, **{k: v for k, v in args.items() if k != "T"}
         )
         errors.append(np.abs(h.m - ref.m).max())
     assert errors[1] < 8e-3
     assert np.log2(errors[0] / errors[1]) == pytest.approx(2.0, abs=0.3)
     coarse = dict(args, eps=0.02, tau=0.1)
-    h = chain.solve_hmm(m0, field_chain, N=10, **coarse)
-    ref = chain.dns_average(m0, field_chain, t=h.t, **{k: v for k, v in coarse.items() if k != "T"})
+    h = chain.solve_hmm(field_chain, m0, N=10, **coarse)
+    ref = chain.dns_average(field_chain, m0, t=h.t, **{k: v for k, v in coarse.items() if k != "T"})
     assert errors[1] <= 1.1 * np.abs(h.m - ref.m).max()
 
 
 def test_hmm_micro_discretisation_converged():
     m0 = helix(20, tilt=0.5)
-    a = chain.solve_hmm(m0, field_circular, **dict(HMM_ARGS, J=10.0)).m
+    a = chain.solve_hmm(field_circular, m0, **dict(HMM_ARGS, J=10.0)).m
     b = chain.solve_hmm(
-        m0,
         field_circular,
+        m0,
         **dict(HMM_ARGS, J=10.0),
         steps_per_eps=64,
         exchange_steps_per_eps=16,
@@ -113,7 +118,7 @@ def test_hmm_uniform_uncoupled_matches_single_spin():
     """J = 0 and identical spins: every macro point follows the single-spin HMM (3.3)."""
     M0 = np.array([1.0, 1.0, 1.0]) / np.sqrt(3)
     m0 = np.tile(M0, (20, 1))
-    h = chain.solve_hmm(m0, field_circular, **dict(HMM_ARGS, J=0.0), initial="sample")
+    h = chain.solve_hmm(field_circular, m0, **dict(HMM_ARGS, J=0.0), initial="sample")
     ref = hmm.solve_hmm(
         field_circular, M0, T=0.5, N=10, eps=0.01, tau=0.05, kernel=K54, project=True
     )
@@ -127,11 +132,11 @@ def test_hmm_uniform_uncoupled_matches_single_spin():
 
 def test_hmm_stiff_exchange_converges_or_raises():
     m0 = helix(20, tilt=0.5)
-    h = chain.solve_hmm(m0, field_chain, **dict(HMM_ARGS, J=200.0, N=4))
+    h = chain.solve_hmm(field_chain, m0, **dict(HMM_ARGS, J=200.0, N=4))
     assert h.stats["jacobians"] > 4  # Newton needed fresh Jacobians
     assert np.all(np.isfinite(h.m))
     with pytest.raises(hmm.NonConvergenceError):
-        chain.solve_hmm(m0, field_chain, **HMM_ARGS, max_iter=1)
+        chain.solve_hmm(field_chain, m0, **HMM_ARGS, max_iter=1)
 
 
 def _bad_field(t, s):
@@ -168,7 +173,7 @@ def test_hmm_value_errors(kwargs, match):
     args.update(kwargs)
     m0, H = args.pop("m0"), args.pop("H")
     with pytest.raises(ValueError, match=match):
-        chain.solve_hmm(m0, H, **args)
+        chain.solve_hmm(H, m0, **args)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +195,7 @@ def test_dns_value_errors(kwargs, match):
     args.update(kwargs)
     m0, H = args.pop("m0"), args.pop("H")
     with pytest.raises(ValueError, match=match):
-        chain.solve_dns(m0, H, **args)
+        chain.solve_dns(H, m0, **args)
 
 
 def test_space_weights():
@@ -213,9 +218,7 @@ def test_dns_time_average_exact_rotation():
 
     m0 = np.tile([0.6, 0.0, 0.8], (6, 1))
     t = np.array([0.0, 0.05, 0.3])
-    avg = chain.dns_time_average(
-        m0, H, t=t, eps=0.01, tau=tau, kernel=K54, J=3.0, beta=beta, gamma=0.0
-    )
+    avg = chain.dns_average(H, m0, t=t, eps=0.01, tau=tau, kernel=K54, J=3.0, beta=beta, gamma=0.0)
     s = np.linspace(-tau / 2, tau / 2, 4001)
     w = K54(s / tau) / tau * (s[1] - s[0])
     phase = beta * h * (t[:, None] + s[None, :])  # m' = -beta m x H: counter-clockwise about z

@@ -45,7 +45,7 @@ def test_cumulative_product_matches_loop():
 
 @pytest.mark.parametrize("method", ["magnus4", "midpoint"])
 def test_micro_preserves_length(circular, method):
-    s, m = hmm.solve_micro(circular, 0.37, [0.6, 0.0, 0.8], eps=1e-3, tau=5e-3, method=method)
+    s, m = hmm.solve_micro(circular, 0.37, [0.6, 0.0, 0.8], eps=1e-3, tau=5e-3, micro_method=method)
     assert np.abs(np.linalg.norm(m, axis=1) - 1).max() < 1e-13
     assert m[np.argmin(np.abs(s))] == pytest.approx([0.6, 0.0, 0.8])
 
@@ -69,7 +69,9 @@ def test_micro_matches_solve_ivp(slow, window):
 def test_micro_order_in_step(slow, method, order):
     eps, t_a, M = 0.05, 0.2, np.array([1.0, 0.0, 0.0])
     ends = [
-        hmm.solve_micro(slow, t_a, M, eps=eps, tau=0.25, steps_per_eps=n, method=method)[1][-1]
+        hmm.solve_micro(slow, t_a, M, eps=eps, tau=0.25, steps_per_eps=n, micro_method=method)[1][
+            -1
+        ]
         for n in (8, 16, 32, 64)
     ]
     errors = [np.linalg.norm(e - ends[-1]) for e in ends[:-1]]

@@ -38,7 +38,7 @@ def test_averaged_field_exact_for_trigonometric_field(squared):
 def test_averaged_midpoint_is_second_order(slow):
     exact = hmm.solve_averaged(slow, M0, T=1.0, N=1).m[-1]
     errors = [
-        np.linalg.norm(hmm.solve_averaged(slow, M0, T=1.0, N=n, method="midpoint").m[-1] - exact)
+        np.linalg.norm(hmm.solve_averaged(slow, M0, T=1.0, N=n, macro="midpoint").m[-1] - exact)
         for n in (10, 20, 40)
     ]
     assert np.log2(errors[0] / errors[1]) == pytest.approx(2, abs=0.1)
@@ -64,7 +64,7 @@ def test_hmm_tends_to_averaged_solution(slow, gamma):
     errors = []
     for tau in (0.04, 0.02, 0.01):
         sol = hmm.solve_hmm(slow, M0, T=1.0, N=10, eps=tau / 16, tau=tau, kernel=K, gamma=gamma)
-        ref = hmm.solve_averaged(slow, M0, T=1.0, N=10, gamma=gamma, method="midpoint")
+        ref = hmm.solve_averaged(slow, M0, T=1.0, N=10, gamma=gamma, macro="midpoint")
         errors.append(np.abs(sol.m - ref.m).max())
     assert errors[-1] < 1e-4
     assert np.log2(errors[0] / errors[1]) == pytest.approx(1, abs=0.2)

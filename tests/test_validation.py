@@ -21,6 +21,10 @@ def nan_field(t, s):
     return np.full(t.shape + (3,), np.nan)
 
 
+def complex_field(t, s):
+    return good(t, s) + 0j
+
+
 HMM = dict(T=1.0, N=4, eps=0.1, tau=0.5, kernel=K)
 
 
@@ -51,8 +55,10 @@ HMM = dict(T=1.0, N=4, eps=0.1, tau=0.5, kernel=K)
         (lambda: hmm.upscaled_flux(nan_field, 0.0, M, eps=0.1, tau=0.5, kernel=K), "finite values"),
         (lambda: hmm.upscaled_flux(42, 0.0, M, eps=0.1, tau=0.5, kernel=K), "H must be a callable"),
         (
-            lambda: hmm.upscaled_flux(good, 0.0, M, eps=0.1, tau=0.5, kernel=K, method="euler"),
-            "method must be one of",
+            lambda: hmm.upscaled_flux(
+                good, 0.0, M, eps=0.1, tau=0.5, kernel=K, micro_method="euler"
+            ),
+            "micro_method must be one of",
         ),
         (lambda: hmm.solve_hmm(good, M, **{**HMM, "N": 0}), "N must be an integer >= 1"),
         (lambda: hmm.solve_hmm(good, M, **{**HMM, "T": 0.0}), "T must be > 0"),
@@ -73,7 +79,36 @@ HMM = dict(T=1.0, N=4, eps=0.1, tau=0.5, kernel=K)
         (lambda: hmm.solve_averaged(good, M, T=1.0, N=0), "N must be an integer >= 1"),
         (lambda: hmm.solve_averaged(good, M, T=-1.0, N=2), "T must be > 0"),
         (lambda: hmm.solve_averaged(nan_field, M, T=1.0, N=2), "finite values"),
-        (lambda: hmm.solve_averaged(good, M, T=1.0, N=2, method="rk4"), "method must be one of"),
+        (lambda: hmm.solve_averaged(good, M, T=1.0, N=2, macro="rk4"), "macro must be one of"),
+        # complex input is refused, not cast to real with a warning
+        (lambda: hmm.solve_dns(complex_field, M, T=1.0, eps=0.1), "must return real numbers"),
+        (lambda: hmm.solve_hmm(complex_field, M, **HMM), "must return real numbers"),
+        (lambda: hmm.solve_averaged(complex_field, M, T=1.0, N=2), "must return real numbers"),
+        (lambda: hmm.solve_hmm(good, [1j, 0, 0], **HMM), "M0 must hold real numbers"),
+        # work beyond the documented limit (hmm.MAX_WORK) is refused up front, naming the argument
+        (
+            lambda: hmm.solve_dns(good, M, T=1.0, eps=1e-9),
+            r"eps = 1e-09.*6.4e\+10 spin steps.*max_work",
+        ),
+        (lambda: hmm.solve_hmm(good, M, **{**HMM, "N": 10**9}), r"N = 1000000000.*max_work=\d+"),
+        (lambda: hmm.solve_averaged(good, M, T=1.0, N=10**9), "N = 1000000000.*max_work"),
+        (
+            lambda: hmm.upscaled_flux(good, 0.0, M, eps=1e-9, tau=1.0, kernel=K),
+            "upscaled_flux.*tau / eps",
+        ),
+        (lambda: hmm.solve_micro(good, 0.0, M, eps=1e-9, tau=1.0), "solve_micro.*max_work"),
+        (
+            lambda: hmm.flux_matrices(good, np.zeros(10**7), eps=0.1, tau=0.5, kernel=K),
+            r"flux_matrices.*1e\+07 micro windows",
+        ),
+        (
+            lambda: hmm.solve_dns(good, M, T=1.0, eps=0.1, max_work=0),
+            "max_work must be an integer >= 1",
+        ),
+        (
+            lambda: hmm.solve_dns(good, M, T=1.0, eps=0.1, max_work=10),
+            "raise eps, lower T or steps_per_eps",
+        ),
     ],
 )
 def test_value_errors(call, match):
@@ -91,3 +126,19 @@ def test_field_nan_late_in_time_is_caught():
         hmm.solve_dns(late_nan, M, T=1.0, eps=0.1)
     with pytest.raises(ValueError, match="finite values"):
         hmm.solve_hmm(late_nan, M, **HMM)
+
+
+def test_max_work_can_be_raised():
+    """The limit is a default: a caller who means it passes max_work."""
+    with pytest.raises(ValueError, match="max_work"):
+        hmm.solve_dns(good, M, T=1.0, eps=0.1, max_work=100)
+    sol = hmm.solve_dns(good, M, T=1.0, eps=0.1, max_work=1000)
+    assert sol.stats["spin_steps"] <= 1000
+
+
+def test_chain_work_limits():
+    m0 = np.tile([0.0, 0.0, 1.0], (10, 1))
+    with pytest.raises(ValueError, match="chain solve_dns with eps = 1e-09.*max_work"):
+        hmm.chain.solve_dns(good, m0, T=1.0, eps=1e-9, J=1.0)
+    with pytest.raises(ValueError, match="N = 1000000000.*max_work"):
+        hmm.chain.solve_hmm(good, m0, T=1.0, N=10**9, eps=0.1, tau=0.5, kernel=K, r=2, ell=3, J=1.0)

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 
 import hmm
-from hmm.micro import damped_micro_states
-from hmm.upscaling import damped_flux
+from hmm.micro import MicroSettings, damped_micro_states
+from hmm.upscaling import damped_flux_batch
 
 M0 = np.array([1.0, 0.0, 0.0])
 
 
 def _e_hmm(H, sol, gamma):
-    ref = hmm.solve_averaged(H, M0, T=sol.t[-1], N=len(sol.t) - 1, gamma=gamma, method="midpoint")
+    ref = hmm.solve_averaged(H, M0, T=sol.t[-1], N=len(sol.t) - 1, gamma=gamma, macro="midpoint")
     return np.abs(sol.m - ref.m).max()
 
 
@@ -21,9 +21,9 @@ def test_damped_micro_matches_solve_ivp(slow):
     from scipy.integrate import solve_ivp
 
     eps, t_a, M, gamma = 0.02, 0.41, np.array([0.0, 0.6, 0.8]), 0.7
-    for method in ("magnus4", "midpoint"):
+    for method in ("rk4", "midpoint"):
         s, m = hmm.solve_micro(
-            slow, t_a, M, eps=eps, tau=0.1, steps_per_eps=64, gamma=gamma, method=method
+            slow, t_a, M, eps=eps, tau=0.1, steps_per_eps=64, gamma=gamma, micro_method=method
         )
 
         def rhs(t, y):
@@ -33,7 +33,7 @@ def test_damped_micro_matches_solve_ivp(slow):
         c = np.argmin(np.abs(s))
         for part in (slice(c, None), slice(c, None, -1)):
             ref = solve_ivp(rhs, (0.0, s[part][-1]), M, t_eval=s[part], rtol=1e-12, atol=1e-13)
-            tol = 1e-9 if method == "magnus4" else 1e-5
+            tol = 1e-9 if method == "rk4" else 1e-5
             assert np.abs(ref.y.T - m[part]).max() < tol
 
 
@@ -41,7 +41,8 @@ def test_damped_flux_with_zero_damping_is_the_linear_flux(squared):
     kw = dict(eps=0.01, tau=0.05, kernel=hmm.kernel(5, 4))
     t_a = np.array([0.3, 1.7])
     M = np.array([[0.6, 0.0, 0.8], [0.0, 1.0, 0.0]])
-    F = damped_flux(squared, t_a, M, gamma=0.0, **kw)
+    micro = MicroSettings.checked(0.01, 0.05, kw["kernel"], 1.0, 32, "rk4", "centred", damped=True)
+    F = damped_flux_batch(squared, t_a, M, micro, 0.0)
     A = hmm.flux_matrices(squared, t_a, **kw)
     np.testing.assert_allclose(F, np.einsum("bij,bj->bi", A, M), atol=1e-9)
 
@@ -131,10 +132,10 @@ def test_magnus4_needs_fewer_micro_steps(circular):
 
 
 def test_damped_micro_states_shapes(circular):
-    kw = dict(eps=0.01, tau=0.05, beta=1.0, gamma=1.0, steps_per_eps=8, method="magnus4")
     for window, start in (("centred", -0.025), ("forward", 0.0)):
+        micro = MicroSettings.checked(0.01, 0.05, None, 1.0, 8, None, window, damped=True)
         s, m = damped_micro_states(
-            circular, np.array([0.1, 0.2, 0.3]), np.tile(M0, (3, 1)), window=window, **kw
+            circular, np.array([0.1, 0.2, 0.3]), np.tile(M0, (3, 1)), micro, 1.0
         )
         assert m.shape == (3, len(s), 3)
         assert s[0] == pytest.approx(start)
@@ -147,8 +148,11 @@ def test_damped_micro_states_shapes(circular):
         (dict(damping="both"), "damping"),
         (dict(damping=None), "damping"),
         (dict(window="backward"), "window"),
-        (dict(micro_method="rk2"), "method"),
-        (dict(micro_method="rk2", damping="micro"), "method"),
+        (dict(micro_method="rk2"), "micro_method"),
+        (dict(micro_method="rk2", damping="micro"), "micro_method"),
+        (dict(micro_method="magnus4", damping="micro"), "micro_method='magnus4' needs the linear"),
+        (dict(micro_method="rk4"), "micro_method"),
+        (dict(macro="euler"), "macro must be one of"),
         (dict(project="yes"), "project"),
         (dict(gamma=-1.0, damping="micro"), "gamma"),
         (dict(steps_per_eps=0, damping="micro"), "steps_per_eps"),
@@ -167,9 +171,9 @@ def test_bad_micro_damping_raises(circular):
         hmm.upscaled_flux(
             circular, 0.0, M0, eps=0.01, tau=0.05, kernel=hmm.kernel(1, 7), gamma=np.nan
         )
-    with pytest.raises(ValueError, match="M"):
-        damped_flux(
-            circular, np.zeros(2), np.zeros((3, 3)), eps=0.01, tau=0.05, kernel=hmm.kernel(1, 7)
+    with pytest.raises(ValueError, match="M must have shape"):
+        hmm.upscaled_flux(
+            circular, 0.0, np.zeros(2), eps=0.01, tau=0.05, kernel=hmm.kernel(1, 7), gamma=1.0
         )
     with pytest.raises(ValueError, match="kernel"):
-        damped_flux(circular, np.zeros(1), np.zeros((1, 3)), eps=0.01, tau=0.05, kernel=None)
+        hmm.upscaled_flux(circular, 0.0, M0, eps=0.01, tau=0.05, kernel=None, gamma=1.0)

@@ -19,7 +19,7 @@ averages (3.9) :math:`\mathbf{M}_I = \sum_{|j|\le r}\omega_j (K_\tau * \mathbf{m
 :math:`\omega_j \propto K^{\mathrm{space}}(j/2r)` (the kernel :math:`K_\eta`, :math:`\eta = 2r\delta x`, sampled on
 the particles and normalised to sum 1). The macro model (3.10)
 :math:`\dot{\mathbf{M}}_I = \mathbf{F}_I + \frac{\gamma}{\beta}\mathbf{M}_I\times\mathbf{F}_I` is stepped by
-the implicit midpoint rule as in :func:`hmm.solve_hmm`. The flux :math:`\mathbf{F}_I(t_a, \mathbf{M}_{I-1},
+the implicit midpoint rule, as for one spin. The flux :math:`\mathbf{F}_I(t_a, \mathbf{M}_{I-1},
 \mathbf{M}_I, \mathbf{M}_{I+1})` comes from the micro problem (3.11): a box of ``2r+1``
 particles started from the normalised quadratic interpolant :math:`\hat{\mathbf{M}}` of the
 three macro values, end spins held fixed, no damping, solved forward and backward from
@@ -40,19 +40,16 @@ to the fine Magnus grid and Simpson's rule; the end spins, held fixed, contribut
 
 Modules: :mod:`hmm.chain.dns` (the direct simulation (3.8)), :mod:`hmm.chain.averages`
 (the space-time averages (3.9)), :mod:`hmm.chain.micro` (the batched micro problems (3.11) and
-the upscaling (3.12)), :mod:`hmm.chain.solver` (the macro stepping of (3.10)) and
-:mod:`hmm.chain.solution` (the result type).
+the upscaling (3.12)) and :mod:`hmm.chain.solver` (the macro stepping of (3.10)). Results are
+:class:`hmm.Solution` objects with ``x`` set.
 """
 
-from .averages import dns_average, dns_time_average, macro_particles, space_average, space_weights
+from .averages import dns_average, macro_particles, space_average, space_weights
 from .dns import solve_dns
-from .solution import ChainSolution
 from .solver import solve_hmm
 
 __all__ = [
-    "ChainSolution",
     "dns_average",
-    "dns_time_average",
     "macro_particles",
     "solve_dns",
     "solve_hmm",

@@ -10,13 +10,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import _checks
-from ..kernels import Kernel
-from ..micro import micro_grid
+from .. import _checks, fields
+from ..dns import step_counts
+from ..kernels import Kernel, as_kernel
+from ..micro import MicroSettings
+from ..solution import Solution, make_stats
 from ..upscaling import kernel_weights
 from . import _checks as chain_checks
-from .dns import DEFAULT_DNS_STEPS_PER_EPS, dns_stats, dns_step, rk4_chain
-from .solution import ChainSolution
+from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS, check_dns_work, dns_step_limit, rk4_chain
 
 
 def macro_particles(n: int, r: int, ell: int) -> np.ndarray:
@@ -37,7 +38,7 @@ def space_weights(space_kernel: Kernel, r: int) -> np.ndarray:
     :math:`\omega_j = K(j/2r) / \sum_k K(k/2r)`: the kernel :math:`K_\eta`, :math:`\eta = 2r\,\delta x`,
     sampled on the ``2r + 1`` particles of a box and normalised so that the weights sum to 1.
     """
-    _checks.kernel("space_kernel", space_kernel)
+    as_kernel("space_kernel", space_kernel)
     r = _checks.integer("r", r, 1)
     w = space_kernel(np.arange(-r, r + 1) / (2.0 * r))
     total = w.sum()
@@ -56,7 +57,7 @@ def space_average(m, r: int, ell: int, space_kernel: Kernel) -> np.ndarray:
     m : array_like, shape (..., n, 3)
         Values on all particles (e.g. time averages from :func:`dns_time_average`).
     r, ell, space_kernel
-        As in :func:`solve_hmm`.
+        As in :func:`hmm.chain.solve_hmm`.
 
     Returns
     -------
@@ -72,119 +73,81 @@ def space_average(m, r: int, ell: int, space_kernel: Kernel) -> np.ndarray:
     return np.einsum("j,...ljc->...lc", omega, m[..., offsets, :])
 
 
-def dns_time_average(
-    m0,
-    H: Callable,
-    *,
-    t,
-    eps: float,
-    tau: float,
-    kernel: Kernel,
-    J: float,
-    beta: float = 1.0,
-    gamma: float = 1.0,
-    steps_per_eps: int = DEFAULT_DNS_STEPS_PER_EPS,
-    dx: float | None = None,
-) -> ChainSolution:
-    r"""Time averages :math:`(K_\tau * \mathbf{m}_i)(t)` of every particle of the direct simulation (3.8).
+def time_averages(H, m0, t, micro: MicroSettings, *, J, beta, gamma, steps_per_eps, max_work):
+    r"""Time averages :math:`(K_\tau * \mathbf{m}_i)(t)` of the direct simulation, and its RK4 steps.
 
-    The chain is simulated (RK4, as :func:`solve_dns`) over the union of the windows
-    :math:`[t - \tau/2, t + \tau/2]`, backward in time for the part before 0, and each window
-    is averaged by Simpson's rule on nodes at most :math:`\varepsilon/` ``steps_per_eps`` apart.
-
-    Parameters
-    ----------
-    m0, H, eps, J, beta, gamma, steps_per_eps, dx
-        As in :func:`solve_dns`.
-    t : array_like
-        Sorted times :math:`\ge 0` at which to average.
-    tau, kernel
-        Time window and kernel, as in :func:`solve_hmm`.
-
-    Returns
-    -------
-    ChainSolution
-        ``m`` of shape ``(len(t), n, 3)``.
+    The chain is simulated over the union of the windows :math:`[t - \tau/2, t + \tau/2]`,
+    backward in time for the part before 0, and each window is averaged by Simpson's rule on
+    the micro grid of ``micro`` (inputs already checked).
     """
-    m0 = chain_checks.chain_state("m0", m0)
-    eps = _checks.positive("eps", eps)
-    tau = _checks.positive("tau", tau)
-    kernel = _checks.kernel("kernel", kernel)
-    J, beta, gamma = chain_checks.constants(J, beta, gamma)
-    steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
-    _checks.field(H)
-    n = m0.shape[0]
-    dx = chain_checks.spacing(dx, n)
-    t = chain_checks.average_times(t)
-    s, _ = micro_grid(eps, tau, steps_per_eps, "centred")
+    s, _ = micro.grid()
     nodes = t[:, None] + s[None, :]
-    h_max = dns_step(H, float(nodes.max()), eps, J, beta, gamma, steps_per_eps)
+    h_max = dns_step_limit(H, float(nodes.max()), micro.eps, J, beta, gamma, steps_per_eps)
     fwd = np.unique(np.concatenate([[0.0], nodes[nodes >= 0]]))
-    m_f, steps = rk4_chain(m0, H, fwd, h_max, eps=eps, J=J, beta=beta, gamma=gamma)
-    values = m_f[np.searchsorted(fwd, np.maximum(nodes, 0.0))]  # (len(t), len(s), n, 3)
-    if np.any(nodes < 0):
-        bwd = np.unique(np.concatenate([[0.0], nodes[nodes < 0]]))[::-1]
-        m_b, steps_b = rk4_chain(m0, H, bwd, h_max, eps=eps, J=J, beta=beta, gamma=gamma)
-        steps += steps_b
+    bwd = np.unique(np.concatenate([[0.0], nodes[nodes < 0]]))[::-1]
+    steps = int(step_counts(fwd, h_max).sum() + step_counts(bwd, h_max).sum())
+    check_dns_work(steps, m0.shape[0], max_work, "the (3.9) average of the chain DNS")
+    kw = dict(eps=micro.eps, J=J, beta=beta, gamma=gamma)
+    values = rk4_chain(H, m0, fwd, h_max, **kw)[np.searchsorted(fwd, np.maximum(nodes, 0.0))]
+    if len(bwd) > 1:
         neg = nodes < 0
+        m_b = rk4_chain(H, m0, bwd, h_max, **kw)
         values[neg] = m_b[len(bwd) - 1 - np.searchsorted(bwd[::-1], nodes[neg])]
-    avg = np.einsum("s,tsic->tic", kernel_weights(s, kernel, tau), values)
-    stats = dns_stats(steps, n)
-    return ChainSolution(t, avg, np.arange(n) * dx, stats)
+    weights = kernel_weights(s, micro.kernel, micro.tau)
+    return np.einsum("s,tsic->tic", weights, values), steps
 
 
 def dns_average(
-    m0,
-    H: Callable,
-    *,
-    t,
-    eps: float,
-    tau: float,
-    kernel: Kernel,
-    r: int,
-    ell: int,
-    J: float,
-    beta: float = 1.0,
-    gamma: float = 1.0,
-    space_kernel: Kernel | None = None,
-    steps_per_eps: int = DEFAULT_DNS_STEPS_PER_EPS,
-    dx: float | None = None,
-) -> ChainSolution:
-    r"""Space-time averages (3.9) of the direct simulation at the macro points: the target of the HMM.
+    H: Callable, m0, *, t, eps: float, tau: float, kernel: Kernel, J: float, beta: float = 1.0,
+    gamma: float = 1.0, r: int | None = None, ell: int | None = None,
+    space_kernel: Kernel | None = None, steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS,
+    dx: float | None = None, max_work: int = _checks.MAX_WORK,
+) -> Solution:  # fmt: skip
+    r"""Averages (3.9) of the direct simulation (3.8): in time at every particle, and in space too.
 
-    :math:`\mathbf{M}_I(t) = \sum_{|j|\le r}\omega_j\,(K_\tau * \mathbf{m}_{I(r+\ell)+j})(t)` with the
-    weights of :func:`space_weights`: :func:`space_average` of :func:`dns_time_average`.
+    The time averages :math:`(K_\tau * \mathbf{m}_i)(t)`: the chain is simulated (RK4, as
+    :func:`hmm.chain.solve_dns`) over the union of the windows :math:`[t - \tau/2, t + \tau/2]`,
+    backward in time for the part before 0, and each window is averaged by Simpson's rule on nodes
+    at most :math:`\varepsilon/` ``steps_per_eps`` apart. With ``r`` and ``ell`` they are also
+    averaged in space at the macro points (:func:`space_average`): the target of the HMM,
+    :math:`\mathbf{M}_I(t) = \sum_{|j|\le r}\omega_j\,(K_\tau * \mathbf{m}_{I(r+\ell)+j})(t)`.
 
     Parameters
     ----------
-    m0, H, eps, J, beta, gamma, steps_per_eps, dx
-        As in :func:`solve_dns`.
+    H, m0, eps, J, beta, gamma, steps_per_eps, dx, max_work
+        As in :func:`hmm.chain.solve_dns`.
     t : array_like
         Sorted times :math:`\ge 0` at which to average.
-    tau, kernel, r, ell, space_kernel
-        As in :func:`solve_hmm`.
+    tau, kernel
+        Time window and kernel, as in :func:`hmm.chain.solve_hmm`.
+    r, ell, space_kernel : optional
+        As in :func:`hmm.chain.solve_hmm`; without ``r`` and ``ell`` only the time averages of
+        every particle are returned.
 
     Returns
     -------
-    ChainSolution
-        ``m`` of shape ``(len(t), L, 3)``, ``x`` the macro points.
+    Solution
+        ``m`` of shape ``(len(t), n, 3)`` (every particle) or ``(len(t), L, 3)`` (macro points),
+        ``x`` the particles or the macro points.
     """
+    _checks.field(H)
     m0 = chain_checks.chain_state("m0", m0)
-    macro = macro_particles(m0.shape[0], r, ell)
-    kernel = _checks.kernel("kernel", kernel)
-    space_kernel = kernel if space_kernel is None else _checks.kernel("space_kernel", space_kernel)
-    avg = dns_time_average(
-        m0,
-        H,
-        t=t,
-        eps=eps,
-        tau=tau,
-        kernel=kernel,
-        J=J,
-        beta=beta,
-        gamma=gamma,
-        steps_per_eps=steps_per_eps,
-        dx=dx,
-    )
-    M = space_average(avg.m, r, ell, space_kernel)
-    return ChainSolution(avg.t, M, avg.x[macro], avg.stats)
+    J, beta, gamma = chain_checks.constants(J, beta, gamma)
+    steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
+    kernel = as_kernel("kernel", kernel)
+    micro = MicroSettings.checked(eps, tau, kernel, beta, steps_per_eps, None, "centred")
+    n = m0.shape[0]
+    if (r is None) != (ell is None):
+        raise ValueError("r and ell must be given together (or neither, for time averages only)")
+    macro = None if r is None else macro_particles(n, r, ell)
+    space_kernel = kernel if space_kernel is None else as_kernel("space_kernel", space_kernel)
+    x = np.arange(n) * chain_checks.spacing(dx, n)
+    t = chain_checks.average_times(t)
+    max_work = _checks.integer("max_work", max_work, 1)
+    H = fields.Counted(H)
+    kw = dict(J=J, beta=beta, gamma=gamma, steps_per_eps=steps_per_eps, max_work=max_work)
+    avg, steps = time_averages(H, m0, t, micro, **kw)
+    stats = make_stats(field_evaluations=H.points, steps=steps, spin_steps=steps * n)
+    if macro is None:
+        return Solution(t, avg, stats, x)
+    return Solution(t, space_average(avg, r, ell, space_kernel), stats, x[macro])

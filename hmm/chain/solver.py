@@ -1,7 +1,8 @@
-r"""The HMM of Section 3.3 for the chain: macro model (3.10) stepped by the implicit midpoint rule.
+r"""The HMM of Section 3.3 for the chain: the macro model (3.10) stepped by the implicit midpoint rule.
 
-Each step is solved by Newton's method with a finite-difference Jacobian of the upscaled
-fluxes (3.12) of :mod:`hmm.chain.micro`.
+Each step is the implicit midpoint step of :mod:`hmm.integrators` (the same as for one spin),
+with the fluxes (3.12) of :mod:`hmm.chain.micro` and a Jacobian of forward differences of the 9
+inputs of every box, batched with the flux.
 """
 
 from __future__ import annotations
@@ -9,47 +10,80 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import scipy.linalg
 
-from .. import _checks
-from ..dns import field_bound
-from ..integrators import NonConvergenceError
-from ..kernels import Kernel
-from ..ll_equation import cross_matrix
-from ..micro import DEFAULT_STEPS_PER_EPS
+from .. import _checks, fields
+from ..integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, implicit_midpoint_step
+from ..kernels import Kernel, as_kernel
+from ..macro import macro_rhs, macro_rhs_jacobian
+from ..micro import DEFAULT_STEPS_PER_EPS, MicroSettings
+from ..solution import Solution, make_stats
 from . import _checks as chain_checks
-from .averages import dns_average, macro_particles, space_weights
-from .micro import DEFAULT_EXCHANGE_STEPS_PER_EPS, MicroBoxes
-from .solution import ChainSolution
+from .averages import macro_particles, space_average, space_weights, time_averages
+from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS
+from .micro import DEFAULT_EXCHANGE_STEPS_PER_EPS, MicroBoxes, fine_grid
 
-DEFAULT_TOL = 1e-10
-DEFAULT_MAX_ITER = 30
 _FD_STEP = 1e-7
-_MAX_UPDATE = 0.25
+_MAX_UPDATE = 0.25  # the unknowns are near-unit vectors: longer Newton updates are shortened
+
+
+def neighbour_slots(L: int) -> np.ndarray:
+    """Indices of the macro values (I-1, I, I+1) of every box, periodic, shape (L, 3)."""
+    return (np.arange(L)[:, None] + np.arange(-1, 2)[None, :]) % L
+
+
+def flux_jacobian(dF: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    r""":math:`\partial\mathbf{F}_I/\partial\mathbf{M}_K`, shape (L, 3, L, 3), from the derivatives of each box in its three slots.
+
+    ``dF`` of shape (3 slots, 3 components of the input, L, 3 components of F).
+    """
+    L = slots.shape[0]
+    JF = np.zeros((L, 3, L, 3))
+    rows = np.arange(L)
+    for s in range(3):
+        np.add.at(JF, (rows, slice(None), slots[:, s], slice(None)), np.moveaxis(dF[s], 0, -1))
+    return JF
+
+
+def macro_step_rhs(
+    boxes: MicroBoxes, n: int, slots: np.ndarray, c: float, counts: dict
+) -> Callable:
+    """(3.10) at the midpoint of step ``n``, with the Jacobian by forward differences in one batch."""
+    E = np.zeros((9, 1, 3, 3))
+    E[np.arange(9), 0, np.arange(9) // 3, np.arange(9) % 3] = _FD_STEP
+
+    def rhs(Y, jacobian):
+        triples = Y[slots][None]  # (1, L, 3, 3)
+        batch = np.concatenate([triples, triples + E]) if jacobian else triples
+        Fb = boxes.flux(n, batch)
+        counts["micro_steps"] += len(batch) * Y.shape[0] * boxes.steps
+        counts["spin_steps"] += boxes.spin_steps(len(batch) * Y.shape[0])
+        F = Fb[0]
+        if not jacobian:
+            return macro_rhs(F, Y, c), None
+        dF = (Fb[1:] - F[None]).reshape(3, 3, *F.shape) / _FD_STEP
+        return macro_rhs(F, Y, c), macro_rhs_jacobian(flux_jacobian(dF, slots), Y, F, c)
+
+    return rhs
+
+
+def predicted_midpoint(M: np.ndarray, k: int) -> np.ndarray:
+    r"""Extrapolated guess of the midpoint :math:`\mathbf{M}(t_k + \Delta t/2)` from past macro values."""
+    if k >= 2:
+        return (15.0 * M[k] - 10.0 * M[k - 1] + 3.0 * M[k - 2]) / 8.0
+    if k == 1:
+        return 1.5 * M[k] - 0.5 * M[k - 1]
+    return M[k].copy()
 
 
 def solve_hmm(
-    m0,
-    H: Callable,
-    *,
-    T: float,
-    N: int,
-    eps: float,
-    tau: float,
-    kernel: Kernel,
-    r: int,
-    ell: int,
-    J: float,
-    beta: float = 1.0,
-    gamma: float = 1.0,
-    space_kernel: Kernel | None = None,
-    initial: str = "average",
+    H: Callable, m0, *, T: float, N: int, eps: float, tau: float, kernel: Kernel, r: int,
+    ell: int, J: float, beta: float = 1.0, gamma: float = 1.0, macro: str = "midpoint",
+    space_kernel: Kernel | None = None, initial: str = "average",
     steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
     exchange_steps_per_eps: int = DEFAULT_EXCHANGE_STEPS_PER_EPS,
-    tol: float = DEFAULT_TOL,
-    max_iter: int = DEFAULT_MAX_ITER,
-    dx: float | None = None,
-) -> ChainSolution:
+    dns_steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS, tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER, dx: float | None = None, max_work: int = _checks.MAX_WORK,
+) -> Solution:  # fmt: skip
     r"""HMM in time and space for the periodic chain (Section 3.3): macro model (3.10), micro (3.11), upscaling (3.12).
 
     The macro values :math:`\mathbf{M}_I` live on every ``(r + ell)``-th particle. Each macro step
@@ -59,22 +93,20 @@ def solve_hmm(
                + \frac{\gamma}{\beta}\Delta t\,\mathbf{M}_{n+1/2}\times\mathbf{F}_{n+1/2},
 
     with :math:`\mathbf{F}_{I,n+1/2}` upscaled by (3.12) from a micro box of ``2r+1`` particles
-    around :math:`X_I`, started at :math:`t_{n+1/2}` from the normalised quadratic
-    interpolant of :math:`\mathbf{M}_{I-1}, \mathbf{M}_I, \mathbf{M}_{I+1}` (midpoint values),
-    end spins fixed, no damping, solved forward and backward over :math:`\tau/2`.
-    The nonlinear step is solved by Newton's method (chord iterations, Jacobian by
-    forward differences of all 9 inputs of every box, refreshed when convergence slows)
-    to ``tol``, or :class:`hmm.NonConvergenceError` is raised. Updates larger than 0.25 (the
-    unknowns are near-unit vectors) are shortened, which keeps Newton on track when a strong
-    exchange makes the macro problem stiff. All ``L`` boxes and the
-    Newton perturbations are solved as one batched array computation (Remark 3).
+    around :math:`X_I`, started at :math:`t_{n+1/2}` from the normalised quadratic interpolant of
+    :math:`\mathbf{M}_{I-1}, \mathbf{M}_I, \mathbf{M}_{I+1}` (midpoint values), end spins fixed,
+    no damping, solved forward and backward over :math:`\tau/2`. Newton's method (chord
+    iterations, Jacobian by forward differences of all 9 inputs of every box, formed again when
+    convergence slows, updates capped at 0.25) solves each step to ``tol`` or raises
+    :class:`hmm.NonConvergenceError`. All ``L`` boxes and the Newton perturbations are solved as
+    one batched array computation (Remark 3).
 
     Parameters
     ----------
-    m0 : array_like, shape (n, 3)
-        Initial unit spins of all particles; ``n = L (r + ell)``.
     H : callable
         Applied field ``H(t, s)``, the same on every particle.
+    m0 : array_like, shape (n, 3)
+        Initial unit spins of all particles; ``n = L (r + ell)``.
     T : float
         Final time, > 0.
     N : int
@@ -91,181 +123,100 @@ def solve_hmm(
         Nearest-neighbour exchange coupling of (3.8).
     beta, gamma : float, default 1
         Precession (> 0) and damping (>= 0) constants.
+    macro : {"midpoint"}, default "midpoint"
+        Macro scheme: the implicit midpoint rule of the paper.
     space_kernel : Kernel, optional
         Kernel :math:`K_\eta` of the spatial average; default: ``kernel``.
     initial : {"average", "sample"}, default "average"
         Macro initial data: the space-time average (3.9) of the direct simulation over
         :math:`[-\tau/2, \tau/2]` (the paper), or the spins ``m0`` at the macro points.
     steps_per_eps : int, default 32
-        Fine (Magnus) steps per :math:`\varepsilon` for the field propagator and the quadrature.
+        Fine (Magnus) steps per :math:`\varepsilon` of the propagator and of the quadrature.
     exchange_steps_per_eps : int, default 4
-        RK4 steps per :math:`\varepsilon` for the rotating-frame exchange problem (also at least this
+        RK4 steps per :math:`\varepsilon` of the rotating-frame exchange problem (also at least this
         many per unit of :math:`1/(\beta(4|J| + \max|\mathbf{H}|))`).
+    dns_steps_per_eps : int, default 32
+        RK4 steps per :math:`\varepsilon` of the direct simulation behind ``initial="average"``.
     tol, max_iter
         Newton tolerance (on the update, relative to ``max(1, |M|)``) and iteration cap.
     dx : float, optional
         Particle spacing, only for ``x``; default ``1/n``.
+    max_work : int, default 1e8
+        Refuse a run of more spin steps than this (each micro solve and Newton perturbation
+        counted).
 
     Returns
     -------
-    ChainSolution
+    Solution
         ``t`` (N+1,), ``m`` (N+1, L, 3), ``x`` (L,) the macro points, ``stats``.
     """
+    _checks.field(H)
     m0 = chain_checks.chain_state("m0", m0)
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
-    eps = _checks.positive("eps", eps)
-    tau = _checks.positive("tau", tau)
-    kernel = _checks.kernel("kernel", kernel)
+    J, beta, gamma = chain_checks.constants(J, beta, gamma)
+    _checks.choice("macro", macro, ("midpoint",))
     r = _checks.integer("r", r, 1)
     ell = _checks.integer("ell", ell, 0)
-    J, beta, gamma = chain_checks.constants(J, beta, gamma)
-    space_kernel = kernel if space_kernel is None else _checks.kernel("space_kernel", space_kernel)
+    kernel = as_kernel("kernel", kernel)
+    micro = MicroSettings.checked(eps, tau, kernel, beta, steps_per_eps, "magnus4", "centred")
+    space_kernel = kernel if space_kernel is None else as_kernel("space_kernel", space_kernel)
     initial = _checks.choice("initial", initial, ("average", "sample"))
-    steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
     exchange_steps_per_eps = _checks.integer("exchange_steps_per_eps", exchange_steps_per_eps, 1)
+    dns_steps_per_eps = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
     tol = _checks.positive("tol", tol)
     max_iter = _checks.integer("max_iter", max_iter, 1)
-    _checks.field(H)
+    max_work = _checks.integer("max_work", max_work, 1)
     n = m0.shape[0]
-    macro = macro_particles(n, r, ell)
-    L = len(macro)
+    macro_idx = macro_particles(n, r, ell)
+    L = len(macro_idx)
     dx = chain_checks.spacing(dx, n)
-    omega = space_weights(space_kernel, r)
+    H = fields.Counted(H)
+    grid = fine_grid(micro, J, fields.field_bound(H, T), exchange_steps_per_eps)
+    _checks.work(
+        N * L * 10 * (2 * r - 1) * 2 * grid[0],
+        max_work,
+        asked=(
+            f"chain solve_hmm with N = {N} macro steps, L = {L} boxes of {2 * r + 1} particles "
+            f"(at least 10 micro solves a step, {2 * grid[0]} RK4 steps each)"
+        ),
+        change="take fewer macro steps or boxes, shorten tau or raise eps",
+    )
     t = np.linspace(0.0, T, N + 1)
-    dt = T / N
-    t_mid = 0.5 * (t[:-1] + t[1:])
-    h_bound = field_bound(H, T, eps)
-    micro = MicroBoxes(
+    boxes = MicroBoxes.build(
         H,
-        t_mid,
-        eps=eps,
-        tau=tau,
-        kernel=kernel,
+        0.5 * (t[:-1] + t[1:]),
+        micro,
+        grid,
         r=r,
         ell=ell,
         J=J,
-        beta=beta,
-        omega=omega,
-        spe=steps_per_eps,
-        spe_x=exchange_steps_per_eps,
-        h_bound=h_bound,
+        omega=space_weights(space_kernel, r),
     )
-    stats = {
-        "macro_steps": N,
-        "micro_solves": 0,
-        "micro_steps": 0,
-        "particle_steps": 0,
-        "field_evaluations": micro.field_evaluations,
-        "newton_iterations": 0,
-        "jacobians": 0,
-    }
+    counts = {"micro_steps": 0, "spin_steps": 0}
     M = np.empty((N + 1, L, 3))
     if initial == "average":
-        avg = dns_average(
-            m0,
-            H,
-            t=[0.0],
-            eps=eps,
-            tau=tau,
-            kernel=kernel,
-            r=r,
-            ell=ell,
-            J=J,
-            beta=beta,
-            gamma=gamma,
-            space_kernel=space_kernel,
-            steps_per_eps=steps_per_eps,
-        )
-        M[0] = avg.m[0]
-        stats["field_evaluations"] += avg.stats["field_evaluations"]
-        stats["particle_steps"] += avg.stats["particle_steps"]
+        kw = dict(J=J, beta=beta, gamma=gamma, steps_per_eps=dns_steps_per_eps, max_work=max_work)
+        avg, steps = time_averages(H, m0, np.array([0.0]), micro, **kw)
+        M[0] = space_average(avg[0], r, ell, space_kernel)
+        counts["spin_steps"] += steps * n
     else:
-        M[0] = m0[macro]
-    c = gamma / beta
-    slots = (np.arange(L)[:, None] + np.arange(-1, 2)[None, :]) % L  # (L, 3)
+        M[0] = m0[macro_idx]
+    slots = neighbour_slots(L)
+    newton = {"newton_iterations": 0, "jacobians": 0}
     for k in range(N):
-        Y = _newton_midpoint(micro, k, M[k], _predict(M, k), slots, dt, c, tol, max_iter, stats)
-        M[k + 1] = 2.0 * Y - M[k]
-    return ChainSolution(t, M, macro * dx, stats)
-
-
-def _newton_midpoint(micro, k, Mk, Y, slots, dt, c, tol, max_iter, stats):
-    r"""Midpoint :math:`\mathbf{Y} = \mathbf{M}_{k+1/2}` of macro step ``k`` by chord Newton from the guess ``Y``.
-
-    Solves :math:`\mathbf{Y} - \mathbf{M}_k - \frac{\Delta t}{2}(\mathbf{F} + c\,\mathbf{Y}\times\mathbf{F}) = 0`
-    with the fluxes (3.12) of ``micro``; the Jacobian (forward differences of the 9 inputs of
-    every box, batched with the flux) is refreshed when convergence slows. Updates are
-    capped at 0.25. Adds to the counters in ``stats``.
-    """
-    L = Mk.shape[0]
-    # forward-difference perturbations: one per (slot, component)
-    E = np.zeros((9, 1, 3, 3))
-    E[np.arange(9), 0, np.arange(9) // 3, np.arange(9) % 3] = _FD_STEP
-    eye = np.eye(3 * L)
-    lu = None
-    refresh = True
-    prev = np.inf
-    for _ in range(max_iter):
-        stats["newton_iterations"] += 1
-        triples = Y[slots][None]  # (1, L, 3, 3)
-        if refresh:
-            batch = np.concatenate([triples, triples + E])
-        else:
-            batch = triples
-        Fb, psteps = micro.flux(k, batch)
-        stats["micro_solves"] += 1
-        stats["micro_steps"] += 2 * micro.n_c if micro.J else 0
-        stats["particle_steps"] += psteps
-        F = Fb[0]
-        f = F + c * np.cross(Y, F)
-        residual = (Y - Mk - 0.5 * dt * f).reshape(-1)
-        if refresh:
-            dF = (Fb[1:] - F[None]).reshape(3, 3, L, 3) / _FD_STEP  # (slot, comp, I, a)
-            lu = scipy.linalg.lu_factor(eye - 0.5 * dt * _jacobian(Y, F, dF, slots, c))
-            stats["jacobians"] += 1
-        delta = scipy.linalg.lu_solve(lu, -residual).reshape(L, 3)
-        big = float(np.max(np.abs(delta)))
-        if big > _MAX_UPDATE:  # the unknowns are near-unit vectors: cap wild Newton steps
-            delta = delta * (_MAX_UPDATE / big)
-        Y = Y + delta
-        size = float(np.max(np.abs(delta)))
-        if not np.all(np.isfinite(Y)) or size > 1e3:
-            raise NonConvergenceError(
-                f"chain HMM: Newton diverged at macro step {k} (dt={dt:g}); reduce dt"
-            )
-        if size <= tol * max(1.0, float(np.max(np.abs(Y)))):
-            break
-        refresh = size > 0.1 * prev
-        prev = size
-    else:
-        raise NonConvergenceError(
-            f"chain HMM: Newton did not reach tol={tol:g} in {max_iter} iterations at macro "
-            f"step {k} (dt={dt:g}, last update {size:.2e}); reduce dt"
+        rhs = macro_step_rhs(boxes, k, slots, gamma / beta, counts)
+        M[k + 1], work = implicit_midpoint_step(
+            rhs,
+            M[k],
+            T / N,
+            guess=predicted_midpoint(M, k),
+            tol=tol,
+            max_iter=max_iter,
+            max_update=_MAX_UPDATE,
+            chord=True,
         )
-    return Y
-
-
-def _predict(M: np.ndarray, k: int) -> np.ndarray:
-    """Extrapolated guess of the midpoint :math:`\\mathbf{M}(t_k + \\Delta t/2)` from past macro values."""
-    if k >= 2:
-        return (15.0 * M[k] - 10.0 * M[k - 1] + 3.0 * M[k - 2]) / 8.0
-    if k == 1:
-        return 1.5 * M[k] - 0.5 * M[k - 1]
-    return M[k].copy()
-
-
-def _jacobian(Y, F, dF, slots, c):
-    r"""Jacobian of :math:`\mathbf{f}_I = \mathbf{F}_I + c\,\mathbf{Y}_I\times\mathbf{F}_I` w.r.t. all :math:`\mathbf{Y}_K`, shape (3L, 3L)."""
-    L = Y.shape[0]
-    JF = np.zeros((L, 3, L, 3))  # d F_I[a] / d Y_K[b]
-    rows = np.arange(L)
-    for s in range(3):
-        np.add.at(JF, (rows, slice(None), slots[:, s], slice(None)), np.moveaxis(dF[s], 0, -1))
-    if c:
-        Yx = cross_matrix(Y)  # (L, 3, 3)
-        Jf = JF + c * np.einsum("iab,ibkc->iakc", Yx, JF)
-        Jf[rows, :, rows, :] -= c * cross_matrix(F)
-    else:
-        Jf = JF
-    return Jf.reshape(3 * L, 3 * L)
+        newton["newton_iterations"] += work.iterations
+        newton["jacobians"] += work.jacobians
+    stats = make_stats(field_evaluations=H.points, steps=N, **counts, **newton)
+    return Solution(t, M, stats, macro_idx * dx)

@@ -1,0 +1,162 @@
+"""A claim of the paper, the checks that decide it, and its verdict: the scoreboard's vocabulary.
+
+A :class:`Claim` holds one claim as the paper states it, the numbers the book measured, and
+named parts, each decided by :class:`Check` objects that can fail. Its verdict follows from
+the parts by one rule, in the fixed vocabulary of :data:`VERDICTS`:
+
+``reproduced``
+    every part holds (a claimed bound *and* its claimed sharpness or rate);
+``bound holds, not sharp``
+    the bound holds, but a part that says it is sharp (or attained) fails;
+``partly reproduced``
+    some parts hold and others do not; the verdict names the ones that hold;
+``not reproduced``
+    no part holds;
+``not checkable``
+    the claim cannot be measured here (the reason is given instead of checks).
+
+Each threshold is written once, in its :class:`Check`, with the reason it has that value; the
+chapter prints :meth:`Claim.row`, glues :attr:`Claim.verdict` for the scoreboard and lets
+strict nbval guard both. A check whose value sits within a relative 1e-6 of its threshold is
+refused: its outcome could differ on another machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+REPRODUCED = "reproduced"
+NOT_SHARP = "bound holds, not sharp"
+PARTLY = "partly reproduced"
+NOT_REPRODUCED = "not reproduced"
+NOT_CHECKABLE = "not checkable"
+VERDICTS = (REPRODUCED, NOT_SHARP, PARTLY, NOT_REPRODUCED, NOT_CHECKABLE)
+
+_FRAGILE = 1e-6
+
+
+@dataclass(frozen=True)
+class Check:
+    """``value`` compared with a threshold: ``"<"``, ``">"``, or ``"in"`` a closed interval.
+
+    Attributes
+    ----------
+    what : str
+        What is measured, e.g. ``"fitted slope in eps"``.
+    value : float
+        The measured number.
+    rule : str
+        ``"<"``, ``">"`` or ``"in"``.
+    limit : float or (float, float)
+        The threshold, or the interval for ``"in"``.
+    why : str
+        Where the threshold comes from (the theory, a measured error split, ...).
+    """
+
+    what: str
+    value: float
+    rule: str
+    limit: float | tuple[float, float]
+    why: str
+
+    def __post_init__(self):
+        if self.rule not in ("<", ">", "in"):
+            raise ValueError(f"rule must be '<', '>' or 'in', got {self.rule!r}")
+        edges = self.limit if self.rule == "in" else (self.limit,)
+        for edge in edges:
+            if abs(float(self.value) - edge) <= _FRAGILE * max(abs(edge), abs(float(self.value))):
+                raise ValueError(
+                    f"{self.what}: {self.value!r} sits on the threshold {edge!r}; "
+                    "the outcome could differ on another machine"
+                )
+
+    @property
+    def holds(self) -> bool:
+        """Whether the value satisfies the rule."""
+        v = float(self.value)
+        if self.rule == "<":
+            return v < self.limit
+        if self.rule == ">":
+            return v > self.limit
+        lo, hi = self.limit
+        return lo <= v <= hi
+
+    def describe(self, fmt: str = ".3g") -> str:
+        """``"slope 0.99 in [0.8, 1.2]"``-style text of the check."""
+        if self.rule == "in":
+            lo, hi = self.limit
+            target = f"in [{lo:{fmt}}, {hi:{fmt}}]"
+        else:
+            target = f"{self.rule} {self.limit:{fmt}}"
+        return f"{self.what} {float(self.value):{fmt}} {target}"
+
+
+@dataclass(frozen=True)
+class Part:
+    """A named part of a claim, decided by its checks; ``sharp`` marks a claimed sharpness or rate."""
+
+    name: str
+    checks: Sequence[Check]
+    sharp: bool = False
+
+    @property
+    def holds(self) -> bool:
+        return all(c.holds for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the paper with its measured numbers, parts and verdict.
+
+    Attributes
+    ----------
+    source : str
+        Where the paper makes it, e.g. ``"Lemma 2, Fig. 5.1 (left)"``.
+    statement : str
+        The claim as the paper states it (restated, not copied).
+    measured : str
+        The numbers behind the verdict, as printed on the scoreboard.
+    parts : sequence of Part
+        What decides the verdict; empty only for a claim that is not checkable.
+    setup : str
+        Where the book's set-up differs from the paper's or fills a gap in it ("" if nowhere).
+    not_checkable : str
+        Why the claim cannot be measured ("" if it can).
+    """
+
+    source: str
+    statement: str
+    measured: str
+    parts: Sequence[Part] = field(default_factory=tuple)
+    setup: str = ""
+    not_checkable: str = ""
+
+    def __post_init__(self):
+        if bool(self.parts) == bool(self.not_checkable):
+            raise ValueError("a claim has parts, or a reason why it is not checkable, not both")
+
+    @property
+    def verdict(self) -> str:
+        """The verdict, by the rule of the module docstring."""
+        if self.not_checkable:
+            return f"{NOT_CHECKABLE}: {self.not_checkable}"
+        core = [p for p in self.parts if not p.sharp]
+        sharp = [p for p in self.parts if p.sharp]
+        if all(p.holds for p in self.parts):
+            return REPRODUCED
+        if core and all(p.holds for p in core) and sharp:
+            return NOT_SHARP
+        held = [p.name for p in self.parts if p.holds]
+        if held:
+            return f"{PARTLY}: {', '.join(held)}"
+        return NOT_REPRODUCED
+
+    @property
+    def failed(self) -> list[str]:
+        """The checks that fail, described."""
+        return [c.describe() for p in self.parts for c in p.checks if not c.holds]
+
+    def row(self) -> tuple[str, str, str]:
+        """``(source, measured, verdict)`` for a chapter's table."""
+        return self.source, self.measured, self.verdict
