@@ -37,11 +37,16 @@ def test_moments_numerical(pq):
 
 @settings(max_examples=25, deadline=None)
 @given(pq, st.floats(-2, 2))
-def test_symmetric_and_supported(pq, t):
+def test_float_kernel_is_the_even_exact_kernel_on_its_support(pq, t):
+    """K(t) and K(-t) equal the exact expression on [-1/2, 1/2] (which is even), 0 outside."""
     K = hmm.kernel(*pq)
-    assert K(t) == pytest.approx(K(-t), rel=1e-12, abs=1e-12)
-    if abs(t) > 0.5:
-        assert K(t) == 0.0
+    expr = K.expression()
+    assert sympy.expand(expr - expr.subs(T, -T)) == 0
+    for x in (t, -t):
+        exact = float(expr.subs(T, sympy.Float(x, 30))) if abs(x) <= 0.5 else 0.0
+        assert float(K(x)) == pytest.approx(
+            exact, rel=1e-11, abs=1e-11 * max(1.0, abs(float(K(0.0))))
+        )
 
 
 @pytest.mark.parametrize("q", range(0, 8))

@@ -59,7 +59,8 @@ def test_averaged_matches_closed_form_precession():
 
 @pytest.mark.parametrize("gamma", [0.0, 1.0])
 def test_hmm_tends_to_averaged_solution(slow, gamma):
-    """HMM minus the discrete averaged solution (4.10) is O(tau) when (eps/tau)^(q+2) is negligible."""
+    """HMM minus the discrete averaged solution (4.10) falls like eps at tau = 16 eps, where
+    (eps/tau)^(q+2) is negligible (the first term of Theorems 2-3; it is O(eps), not O(tau))."""
     K = hmm.kernel(1, 7)
     errors = []
     for tau in (0.04, 0.02, 0.01):
