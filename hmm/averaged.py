@@ -16,11 +16,11 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from . import _checks, fields
-from .integrators import implicit_midpoint_step
 from .ll_equation import cross_matrix, landau_lifshitz
+from .macro import march, stage_times
 from .solution import Solution, make_stats
 
-SCHEMES = ("exact", "midpoint")
+SCHEMES = ("exact", "midpoint", "gauss4")
 
 
 def landau_lifshitz_jacobian(m: np.ndarray, h: np.ndarray, beta: float, gamma: float) -> np.ndarray:
@@ -52,10 +52,12 @@ def solve_averaged(
         Number of intervals of the output grid, >= 1.
     beta, gamma : float, default 1
         Precession (> 0) and damping (>= 0) constants.
-    macro : {"exact", "midpoint"}, default "exact"
+    macro : {"exact", "midpoint", "gauss4"}, default "exact"
         ``"exact"``: DOP853 at rtol 1e-12 (the exact :math:`\bar{\mathbf{m}}(t_n)`);
         ``"midpoint"``: the implicit midpoint rule (4.10) with step ``T/N``, the discrete
-        averaged solution :math:`\bar{\mathbf{m}}^{\Delta t}_n` of Section 4.3.
+        averaged solution :math:`\bar{\mathbf{m}}^{\Delta t}_n` of Section 4.3;
+        ``"gauss4"``: the 2-stage Gauss-Legendre method with step ``T/N``, the same for the
+        fourth-order macro scheme of :func:`hmm.solve_hmm`.
     n_quad : int, default 128
         Quadrature points for :math:`\bar{\mathbf{H}}`.
     max_work : int, default 1e8
@@ -98,19 +100,12 @@ def solve_averaged(
             raise RuntimeError(f"time integration failed: {sol.message}")
         steps = len(sol.t) - 1
         return Solution(t, sol.sol(t).T, make_stats(field_evaluations=H.points, steps=steps))
-    Hbar = fields.averaged_field(H, 0.5 * (t[:-1] + t[1:]), n_quad=n_quad)
-    m = np.empty((N + 1, 3))
-    m[0] = m0
-    iterations = 0
-    for n, h in enumerate(Hbar):
+    Hbar = fields.averaged_field(H, stage_times(t, macro), n_quad=n_quad)  # (N, stages, 3)
 
-        def f(y, jacobian, h=h):
-            J = landau_lifshitz_jacobian(y, h, beta, gamma) if jacobian else None
-            return landau_lifshitz(y, h, beta, gamma), J
+    def rhs(n, i, y, jacobian):
+        h = Hbar[n, i]
+        J = landau_lifshitz_jacobian(y, h, beta, gamma) if jacobian else None
+        return landau_lifshitz(y, h, beta, gamma), J
 
-        m[n + 1], work = implicit_midpoint_step(f, m[n], T / N)
-        iterations += work.iterations
-    stats = make_stats(
-        field_evaluations=H.points, steps=N, newton_iterations=iterations, jacobians=iterations
-    )
-    return Solution(t, m, stats)
+    m, newton = march(rhs, m0, t, macro=macro)
+    return Solution(t, m, make_stats(field_evaluations=H.points, steps=N, **newton))

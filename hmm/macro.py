@@ -18,7 +18,13 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _checks, fields
-from .integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, implicit_midpoint_step
+from .integrators import (
+    DEFAULT_MAX_ITER,
+    DEFAULT_TOL,
+    GAUSS4_C,
+    gauss4_step,
+    implicit_midpoint_step,
+)
 from .kernels import Kernel, as_kernel
 from .ll_equation import cross_matrix
 from .micro import DEFAULT_STEPS_PER_EPS, MicroSettings
@@ -26,7 +32,7 @@ from .solution import Solution, make_stats
 from .upscaling import damped_flux_batch, flux_matrix_batch
 
 DAMPING = ("macro", "micro")
-MACRO_SCHEMES = ("midpoint",)
+MACRO_SCHEMES = ("midpoint", "gauss4")
 _FD_STEP = 1e-6
 
 
@@ -60,55 +66,83 @@ def macro_rhs_jacobian(dF: np.ndarray, M: np.ndarray, F: np.ndarray, c: float) -
     return J.reshape(3 * L, 3 * L)
 
 
-def march_midpoint(
-    rhs: Callable, M0: np.ndarray, t: np.ndarray, *, project: bool, tol: float, max_iter: int
-) -> tuple[np.ndarray, dict]:
-    """The macro scheme (3.3): implicit midpoint steps over the grid ``t`` from ``M0``.
+def stage_times(t: np.ndarray, macro: str) -> np.ndarray:
+    r"""Times at which a macro step of the scheme ``macro`` needs the flux, shape ``(N, stages)``.
 
-    ``rhs(n, M, jacobian)`` returns the right-hand side of (3.2) at :math:`t_{n+1/2}` and, if
-    asked, its Jacobian. With ``project`` each new value is scaled back to ``|M0|`` (the
-    projection of Section 6). Returns the values, shape ``(len(t), 3)``, and the Newton counters.
+    ``"midpoint"``: :math:`t_{n+1/2}`; ``"gauss4"``: :math:`t_n + c_i\Delta t` with the Gauss
+    points :math:`c_{1,2} = 1/2 \mp \sqrt3/6`.
     """
-    m = np.empty((len(t), 3))
+    fractions = np.array([0.5]) if macro == "midpoint" else GAUSS4_C
+    return t[:-1, None] + np.diff(t)[:, None] * fractions
+
+
+def march(
+    rhs: Callable, M0: np.ndarray, t: np.ndarray, *, macro: str, project: bool = False,
+    predict: Callable | None = None, **newton,
+) -> tuple[np.ndarray, dict]:  # fmt: skip
+    """The macro scheme over the grid ``t`` from ``M0``: (3.3), or its fourth-order sibling.
+
+    ``rhs(n, i, M, jacobian)`` returns the right-hand side of the macro model at stage ``i`` of
+    step ``n`` (the times of :func:`stage_times`) and, if asked, its Jacobian. ``macro`` is
+    ``"midpoint"`` (the implicit midpoint rule (3.3) of the paper, order 2) or ``"gauss4"`` (the
+    2-stage Gauss-Legendre method, order 4, :func:`hmm.integrators.gauss4_step`). With
+    ``project`` each new value is scaled back to ``|M0|`` (the projection of Section 6).
+    ``predict(m, n)``, if given, guesses the midpoint of step ``n`` from the values so far
+    (midpoint rule only). ``newton`` goes to the Newton solver. Returns the values, shape ``(len(t),) + M0.shape``,
+    and the Newton counters.
+    """
+    m = np.empty((len(t),) + M0.shape)
     m[0] = M0
     counts = {"newton_iterations": 0, "jacobians": 0}
     for n in range(len(t) - 1):
-        m[n + 1], work = implicit_midpoint_step(
-            lambda M, jac, n=n: rhs(n, M, jac), m[n], t[n + 1] - t[n], tol=tol, max_iter=max_iter
-        )
+        dt = t[n + 1] - t[n]
+        if macro == "midpoint":
+            guess = None if predict is None else predict(m, n)
+            m[n + 1], work = implicit_midpoint_step(
+                lambda M, jac, n=n: rhs(n, 0, M, jac), m[n], dt, guess=guess, **newton
+            )
+        else:
+            m[n + 1], work = gauss4_step(
+                lambda i, M, jac, n=n: rhs(n, i, M, jac), m[n], dt, **newton
+            )
         counts["newton_iterations"] += work.iterations
         counts["jacobians"] += work.jacobians
         if project:
-            m[n + 1] *= np.linalg.norm(M0) / np.linalg.norm(m[n + 1])
+            m[n + 1] *= np.linalg.norm(M0, axis=-1, keepdims=True) / np.linalg.norm(
+                m[n + 1], axis=-1, keepdims=True
+            )
     return m, counts
 
 
 def linear_rhs(A: np.ndarray, c: float) -> Callable:
-    """(3.2) with the linear flux :math:`\\mathbf{F} = \\mathcal{A}_n\\mathbf{M}` of step ``n``, and its exact Jacobian."""
+    r"""(3.2) with the linear flux :math:`\mathbf{F} = \mathcal{A}\mathbf{M}` at stage ``i`` of step ``n``, and its exact Jacobian.
 
-    def rhs(n, M, jacobian):
-        F = A[n] @ M
-        J = macro_rhs_jacobian(A[n][None, :, None, :], M[None], F[None], c) if jacobian else None
+    ``A`` of shape ``(N, stages, 3, 3)``, the flux matrices at :func:`stage_times`.
+    """
+
+    def rhs(n, i, M, jacobian):
+        F = A[n, i] @ M
+        J = macro_rhs_jacobian(A[n, i][None, :, None, :], M[None], F[None], c) if jacobian else None
         return macro_rhs(F, M, c), J
 
     return rhs
 
 
 def damped_micro_rhs(
-    H: Callable, t_mid: np.ndarray, micro: MicroSettings, gamma: float, used: list
+    H: Callable, t_stage: np.ndarray, micro: MicroSettings, gamma: float, used: list
 ):
-    """:math:`\\mathbf{F}_\\gamma` of the damped micro model at :math:`t_{n+1/2}`, Jacobian by central differences.
+    r""":math:`\mathbf{F}_\gamma` of the damped micro model at the stage times, Jacobian by central differences.
 
     The state and its six perturbations are solved as one batch of micro problems; ``used``
     collects the number of micro windows.
     """
 
-    def rhs(n, M, jacobian):
+    def rhs(n, i, M, jacobian):
         d = _FD_STEP * max(1.0, float(np.max(np.abs(M))))
         batch = (
             np.concatenate([M[None], M + d * np.eye(3), M - d * np.eye(3)]) if jacobian else M[None]
         )
-        F = damped_flux_batch(H, np.full(len(batch), t_mid[n]), batch, micro, gamma)
+        F = damped_flux_batch(H, np.full(len(batch), t_stage[n, i]), batch, micro, gamma)
         used[0] += len(batch)
         return F[0], ((F[1:4] - F[4:7]) / (2 * d)).T if jacobian else None
 
@@ -125,8 +159,9 @@ def solve_hmm(
     r"""HMM for a single spin: the macro solver (3.3) with the upscaled flux (3.5)/(3.7).
 
     The flux is linear in :math:`\mathbf{M}` (the micro model has no damping), so the micro
-    problems at all :math:`t_{n+1/2}` are solved once, in one batch, as propagators; each
-    implicit step is then a Newton solve on three unknowns with the exact Jacobian.
+    problems at all :math:`t_{n+1/2}` (or all Gauss points, for ``macro="gauss4"``) are solved
+    once, in one batch, as propagators; each implicit step is then a Newton solve on three (or
+    six) unknowns with the exact Jacobian.
 
     Parameters
     ----------
@@ -144,8 +179,11 @@ def solve_hmm(
         From :func:`hmm.kernel`.
     beta, gamma : float, default 1
         Precession (> 0) and damping (>= 0) constants.
-    macro : {"midpoint"}, default "midpoint"
-        Macro scheme: the implicit midpoint rule (3.3) of the paper.
+    macro : {"midpoint", "gauss4"}, default "midpoint"
+        Macro scheme: ``"midpoint"``, the implicit midpoint rule (3.3) of the paper (order 2,
+        one flux per step, at :math:`t_{n+1/2}`); ``"gauss4"``, the 2-stage Gauss-Legendre
+        method (order 4, fluxes at the two Gauss points of each step, batched like the
+        midpoint's). Both keep :math:`|\mathbf{M}|` for an exactly skew flux.
     micro_method : {"magnus4", "midpoint", "rk4"}, optional
         Micro integrator: default ``"magnus4"``; ``"midpoint"`` is the paper's. With
         ``damping="micro"``: ``"rk4"`` (default) or ``"midpoint"``.
@@ -180,7 +218,7 @@ def solve_hmm(
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
     gamma = _checks.nonnegative("gamma", gamma)
-    _checks.choice("macro", macro, MACRO_SCHEMES)
+    macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     damping = _checks.choice("damping", damping, DAMPING)
     project = _checks.flag("project", project)
     tol = _checks.positive("tol", tol)
@@ -190,22 +228,24 @@ def solve_hmm(
     micro = MicroSettings.checked(
         eps, tau, kernel, beta, steps_per_eps, micro_method, window, damped=damping == "micro"
     )
+    stages = 1 if macro == "midpoint" else 2
     micro.check_work(
-        N if damping == "macro" else 7 * N,
+        stages * N if damping == "macro" else 7 * stages * N,
         max_work,
         f"solve_hmm with N = {N} macro steps"
         + (" (7 micro solves each)" if damping == "micro" else ""),
     )
     H = fields.Counted(H)
     t = np.linspace(0.0, T, N + 1)
-    t_mid = 0.5 * (t[:-1] + t[1:])
+    t_stage = stage_times(t, macro)
     if damping == "macro":
-        windows = [N]
-        rhs = linear_rhs(flux_matrix_batch(H, t_mid, micro), gamma / micro.beta)
+        windows = [t_stage.size]
+        A = flux_matrix_batch(H, t_stage.reshape(-1), micro).reshape(t_stage.shape + (3, 3))
+        rhs = linear_rhs(A, gamma / micro.beta)
     else:
         windows = [0]
-        rhs = damped_micro_rhs(H, t_mid, micro, gamma, windows)
-    m, newton = march_midpoint(rhs, M0, t, project=project, tol=tol, max_iter=max_iter)
+        rhs = damped_micro_rhs(H, t_stage, micro, gamma, windows)
+    m, newton = march(rhs, M0, t, macro=macro, project=project, tol=tol, max_iter=max_iter)
     micro_steps = windows[0] * micro.steps
     stats = make_stats(
         field_evaluations=H.points,

@@ -126,3 +126,35 @@ def test_hmm_cost_independent_of_eps(circular):
 
 def test_averaged_slow_field_reference(slow):
     np.testing.assert_allclose(hmm.averaged_field(slow, 0.7), averaged_slow(0.7), atol=1e-14)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 1.0])
+def test_gauss4_macro_scheme_is_fourth_order(slow, gamma):
+    """macro="gauss4": the macro error (against a fine Gauss run with the same flux) falls like
+    Dt^4; eps = 1e-7 so that the O(eps) flux term does not blur the macro error."""
+    kw = dict(T=2.0, eps=1e-7, tau=2e-6, kernel=hmm.kernel(1, 7), gamma=gamma, macro="gauss4")
+    ref = hmm.solve_hmm(slow, M0, N=256, **kw).m[-1]
+    Ns = np.array([4, 8, 16])
+    errors = [np.abs(hmm.solve_hmm(slow, M0, N=N, **kw).m[-1] - ref).max() for N in Ns]
+    assert -np.polyfit(np.log(Ns), np.log(errors), 1)[0] == pytest.approx(4.0, abs=0.2)
+
+
+def test_gauss4_averaged_solution_is_fourth_order(slow):
+    exact = hmm.solve_averaged(slow, M0, T=1.0, N=1).m[-1]
+    errors = [
+        np.linalg.norm(hmm.solve_averaged(slow, M0, T=1.0, N=n, macro="gauss4").m[-1] - exact)
+        for n in (4, 8, 16)
+    ]
+    assert np.log2(errors[0] / errors[1]) == pytest.approx(4, abs=0.2)
+    assert np.log2(errors[1] / errors[2]) == pytest.approx(4, abs=0.2)
+
+
+def test_gauss4_keeps_length_of_a_skew_flux(circular):
+    """Without damping the flux is (nearly) skew: Gauss-Legendre, like the midpoint rule,
+    keeps |M| as well as the flux allows, and both agree to their macro errors."""
+    kw = dict(T=2.0, N=10, eps=1e-3, tau=5.3e-3, kernel=hmm.kernel(1, 7), gamma=0.0)
+    g4 = hmm.solve_hmm(circular, M0, macro="gauss4", **kw)
+    mid = hmm.solve_hmm(circular, M0, **kw)
+    assert np.abs(np.linalg.norm(g4.m, axis=1) - 1).max() < 1e-3
+    assert np.abs(g4.m - mid.m).max() < 0.05
+    assert g4.stats["micro_steps"] == 2 * mid.stats["micro_steps"]  # two flux windows a step

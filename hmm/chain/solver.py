@@ -12,9 +12,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _checks, fields
-from ..integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, implicit_midpoint_step
+from ..integrators import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ..kernels import Kernel, as_kernel
-from ..macro import macro_rhs, macro_rhs_jacobian
+from ..macro import MACRO_SCHEMES, macro_rhs, macro_rhs_jacobian, march, stage_times
 from ..micro import DEFAULT_STEPS_PER_EPS, MicroSettings
 from ..solution import Solution, make_stats
 from . import _checks as chain_checks
@@ -44,17 +44,19 @@ def flux_jacobian(dF: np.ndarray, slots: np.ndarray) -> np.ndarray:
     return JF
 
 
-def macro_step_rhs(
-    boxes: MicroBoxes, n: int, slots: np.ndarray, c: float, counts: dict
-) -> Callable:
-    """(3.10) at the midpoint of step ``n``, with the Jacobian by forward differences in one batch."""
+def macro_rhs_of_boxes(boxes: MicroBoxes, stages: int, slots: np.ndarray, c: float, counts: dict):
+    """(3.10) at stage ``i`` of macro step ``n``, with the Jacobian by forward differences in one batch.
+
+    Returns ``rhs(n, i, Y, jacobian)`` for :func:`hmm.macro.march`; the boxes were built at the
+    ``stages`` stage times of every step.
+    """
     E = np.zeros((9, 1, 3, 3))
     E[np.arange(9), 0, np.arange(9) // 3, np.arange(9) % 3] = _FD_STEP
 
-    def rhs(Y, jacobian):
+    def rhs(n, i, Y, jacobian):
         triples = Y[slots][None]  # (1, L, 3, 3)
         batch = np.concatenate([triples, triples + E]) if jacobian else triples
-        Fb = boxes.flux(n, batch)
+        Fb = boxes.flux(n * stages + i, batch)
         counts["micro_steps"] += len(batch) * Y.shape[0] * boxes.steps
         counts["spin_steps"] += boxes.spin_steps(len(batch) * Y.shape[0])
         F = Fb[0]
@@ -123,8 +125,10 @@ def solve_hmm(
         Nearest-neighbour exchange coupling of (3.8).
     beta, gamma : float, default 1
         Precession (> 0) and damping (>= 0) constants.
-    macro : {"midpoint"}, default "midpoint"
-        Macro scheme: the implicit midpoint rule of the paper.
+    macro : {"midpoint", "gauss4"}, default "midpoint"
+        Macro scheme: the implicit midpoint rule of the paper, or the 2-stage Gauss-Legendre
+        method (order 4; micro boxes at both Gauss points of every step), as in
+        :func:`hmm.solve_hmm`.
     space_kernel : Kernel, optional
         Kernel :math:`K_\eta` of the spatial average; default: ``kernel``.
     initial : {"average", "sample"}, default "average"
@@ -155,7 +159,7 @@ def solve_hmm(
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
     J, beta, gamma = chain_checks.constants(J, beta, gamma)
-    _checks.choice("macro", macro, ("midpoint",))
+    macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     r = _checks.integer("r", r, 1)
     ell = _checks.integer("ell", ell, 0)
     kernel = as_kernel("kernel", kernel)
@@ -174,7 +178,7 @@ def solve_hmm(
     H = fields.Counted(H)
     grid = fine_grid(micro, J, fields.field_bound(H, T), exchange_steps_per_eps)
     _checks.work(
-        N * L * 10 * (2 * r - 1) * 2 * grid[0],
+        N * (1 if macro == "midpoint" else 2) * L * 10 * (2 * r - 1) * 2 * grid[0],
         max_work,
         asked=(
             f"chain solve_hmm with N = {N} macro steps, L = {L} boxes of {2 * r + 1} particles "
@@ -183,40 +187,21 @@ def solve_hmm(
         change="take fewer macro steps or boxes, shorten tau or raise eps",
     )
     t = np.linspace(0.0, T, N + 1)
-    boxes = MicroBoxes.build(
-        H,
-        0.5 * (t[:-1] + t[1:]),
-        micro,
-        grid,
-        r=r,
-        ell=ell,
-        J=J,
-        omega=space_weights(space_kernel, r),
-    )
+    t_stage = stage_times(t, macro)
+    omega = space_weights(space_kernel, r)
+    boxes = MicroBoxes.build(H, t_stage.reshape(-1), micro, grid, r=r, ell=ell, J=J, omega=omega)
     counts = {"micro_steps": 0, "spin_steps": 0}
-    M = np.empty((N + 1, L, 3))
     if initial == "average":
         kw = dict(J=J, beta=beta, gamma=gamma, steps_per_eps=dns_steps_per_eps, max_work=max_work)
         avg, steps = time_averages(H, m0, np.array([0.0]), micro, **kw)
-        M[0] = space_average(avg[0], r, ell, space_kernel)
+        M0 = space_average(avg[0], r, ell, space_kernel)
         counts["spin_steps"] += steps * n
     else:
-        M[0] = m0[macro_idx]
-    slots = neighbour_slots(L)
-    newton = {"newton_iterations": 0, "jacobians": 0}
-    for k in range(N):
-        rhs = macro_step_rhs(boxes, k, slots, gamma / beta, counts)
-        M[k + 1], work = implicit_midpoint_step(
-            rhs,
-            M[k],
-            T / N,
-            guess=predicted_midpoint(M, k),
-            tol=tol,
-            max_iter=max_iter,
-            max_update=_MAX_UPDATE,
-            chord=True,
-        )
-        newton["newton_iterations"] += work.iterations
-        newton["jacobians"] += work.jacobians
+        M0 = m0[macro_idx]
+    rhs = macro_rhs_of_boxes(boxes, t_stage.shape[1], neighbour_slots(L), gamma / beta, counts)
+    M, newton = march(
+        rhs, M0, t, macro=macro, predict=predicted_midpoint, tol=tol, max_iter=max_iter,
+        max_update=_MAX_UPDATE, chord=True,
+    )  # fmt: skip
     stats = make_stats(field_evaluations=H.points, steps=N, **counts, **newton)
     return Solution(t, M, stats, macro_idx * dx)
