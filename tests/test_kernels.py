@@ -95,3 +95,21 @@ def test_kernel_is_vectorised():
     t = np.linspace(-1, 1, 12).reshape(3, 4)
     assert K(t).shape == (3, 4)
     assert K.derivative(t).shape == (3, 4)
+
+
+@pytest.mark.parametrize("p,q", [(1, -1), (1, 1), (3, 2), (5, 4), (1, 7)])
+def test_fourier_transform_matches_quadrature(p, q):
+    K = hmm.kernel(p, q)
+    for w in (0.0, 0.3, 2.7, 5.3, 11.0, 23.4):
+        ref = quad(K, -0.5, 0.5, weight="cos", wvar=2 * np.pi * w, limit=400, epsabs=1e-15)[0]
+        assert float(K.fourier(w)) == pytest.approx(ref, abs=2e-14)
+    assert K.fourier(np.array([[0.0, 1.0]])).shape == (1, 2)
+
+
+@pytest.mark.parametrize("q", [1, 3, 5, 7])
+def test_fourier_transform_decays_like_lemma_1(q):
+    """The envelope of |K^(w)| over unit windows of w falls like w^-(q+2) (Lemma 1 for one mode)."""
+    K = hmm.kernel(1, q)
+    starts = np.array([20.0, 40.0, 80.0, 160.0])
+    envelope = [np.abs(K.fourier(a + np.linspace(0, 1, 64))).max() for a in starts]
+    assert np.polyfit(np.log(starts), np.log(envelope), 1)[0] == pytest.approx(-(q + 2), abs=0.1)
