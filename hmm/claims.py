@@ -7,9 +7,9 @@ the parts by one rule, in the fixed vocabulary of :data:`VERDICTS`:
 ``reproduced``
     every part holds (a claimed bound *and* its claimed sharpness or rate);
 ``bound holds, not sharp``
-    the bound holds, but a part that says it is sharp (or attained) fails;
+    the bound holds, but a part that says it is sharp (or attained) fails; the verdict names it;
 ``partly reproduced``
-    some parts hold and others do not; the verdict names the ones that hold;
+    some parts hold and others do not; the verdict names both;
 ``not reproduced``
     no part holds;
 ``not checkable``
@@ -23,7 +23,8 @@ refused: its outcome could differ on another machine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 REPRODUCED = "reproduced"
@@ -138,18 +139,19 @@ class Claim:
 
     @property
     def verdict(self) -> str:
-        """The verdict, by the rule of the module docstring."""
+        """The verdict, by the rule of the module docstring, naming the parts behind it."""
         if self.not_checkable:
             return f"{NOT_CHECKABLE}: {self.not_checkable}"
         core = [p for p in self.parts if not p.sharp]
         sharp = [p for p in self.parts if p.sharp]
         if all(p.holds for p in self.parts):
             return REPRODUCED
+        failed = ", ".join(p.name for p in self.parts if not p.holds)
         if core and all(p.holds for p in core) and sharp:
-            return NOT_SHARP
+            return f"{NOT_SHARP} (not attained: {failed})"
         held = [p.name for p in self.parts if p.holds]
         if held:
-            return f"{PARTLY}: {', '.join(held)}"
+            return f"{PARTLY} ({', '.join(held)}; not: {failed})"
         return NOT_REPRODUCED
 
     @property
@@ -157,6 +159,27 @@ class Claim:
         """The checks that fail, described."""
         return [c.describe() for p in self.parts for c in p.checks if not c.holds]
 
-    def row(self) -> tuple[str, str, str]:
-        """``(source, measured, verdict)`` for a chapter's table."""
-        return self.source, self.measured, self.verdict
+    def report(self, width: int = 78) -> str:
+        """The claim as a short block of text, wrapped to ``width`` columns: what the chapter prints."""
+        wrap = textwrap.TextWrapper(width=width, subsequent_indent="    ")
+        lines = wrap.wrap(f"{self.source}: {self.verdict}")
+        for label, text in (
+            ("claim", self.statement),
+            ("measured", self.measured),
+            ("set-up", self.setup),
+        ):
+            if text:
+                lines += wrap.wrap(f"  {label}: {text}")
+        return "\n".join(lines)
+
+
+def report(claims: Mapping[str, Claim], width: int = 78) -> str:
+    """All claims of a chapter, one block each."""
+    return "\n\n".join(c.report(width) for c in claims.values())
+
+
+def glue_claims(glue: Callable, claims: Mapping[str, Claim]) -> None:
+    """Glue ``<key>-verdict``, ``-measured``, ``-setup`` and ``-statement`` of every claim for the scoreboard."""
+    for key, claim in claims.items():
+        for field_name in ("verdict", "measured", "setup", "statement"):
+            glue(f"{key}-{field_name}", getattr(claim, field_name) or "-", display=False)

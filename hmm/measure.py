@@ -10,6 +10,7 @@ The chapters import these instead of writing their own; each is small and tested
 * :func:`timed` -- wall time of one call (printed only with the ``(wall)`` mark that the tests mask).
 * :func:`table` -- a plain-text table whose columns fit the values.
 * :func:`bound` -- a number at round-off level printed as a bound, never as digits.
+* :func:`fixed` -- a number in fixed point without the sign of a zero (never ``-0.00``).
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ def bound(x: float, limit: float) -> str:
     if not abs(x) < limit:
         raise ValueError(f"{x!r} is not below {limit:g}: print it with digits, not as a bound")
     return f"< {limit:.0e}"
+
+
+def fixed(x: float, digits: int = 2) -> str:
+    """``x`` with ``digits`` decimals; a value that rounds to zero prints as ``0.00``, never ``-0.00``."""
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def table(rows: Sequence[Sequence], header: Sequence[str], *, align: str | None = None) -> str:

@@ -167,6 +167,11 @@ def test_max_error_and_phase_shifted_eps():
     assert np.all(np.abs(eps / 1e-3 - 1) < 0.01)
 
 
+def test_fixed_has_no_negative_zero():
+    assert measure.fixed(-3e-4) == "0.00" and measure.fixed(-0.004, 3) == "-0.004"
+    assert measure.fixed(-1.234) == "-1.23"
+
+
 def test_bound_and_table():
     assert measure.bound(2.2e-16, 1e-14) == "< 1e-14"
     with pytest.raises(ValueError, match="not below"):
@@ -183,15 +188,30 @@ def test_claim_verdicts_follow_the_rule():
     bound, sharp = Part("bound", [_check(0.5, "<")]), Part("rate", [_check(2.0)], sharp=True)
     not_sharp = Part("rate", [_check(0.5)], sharp=True)
     assert Claim("Thm", "s", "m", [bound, sharp]).verdict == claims.REPRODUCED
-    assert Claim("Thm", "s", "m", [bound, not_sharp]).verdict == claims.NOT_SHARP
+    verdict = Claim("Thm", "s", "m", [bound, not_sharp]).verdict
+    assert verdict.startswith(claims.NOT_SHARP) and verdict.endswith("(not attained: rate)")
     failing = Part("floor", [_check(0.5)])
-    assert Claim("Fig", "s", "m", [bound, failing]).verdict == "partly reproduced: bound"
+    assert (
+        Claim("Fig", "s", "m", [bound, failing]).verdict == "partly reproduced (bound; not: floor)"
+    )
     assert Claim("Fig", "s", "m", [failing]).verdict == claims.NOT_REPRODUCED
     claim = Claim("Rem", "s", "m", not_checkable="no numbers given")
     assert claim.verdict == "not checkable: no numbers given"
     assert Claim("Fig", "s", "m", [bound, failing]).failed == ["slope 0.5 > 1"]
     for verdict in (claims.REPRODUCED, claims.NOT_SHARP, claims.NOT_REPRODUCED):
         assert verdict in claims.VERDICTS
+    glued = {}
+    claims.glue_claims(
+        lambda k, v, display: glued.update({k: v}), {"x": Claim("Fig", "s", "m", [bound])}
+    )
+    assert glued == {
+        "x-verdict": "reproduced",
+        "x-measured": "m",
+        "x-setup": "-",
+        "x-statement": "s",
+    }
+    text = Claim("Fig", "s" * 100, "m", [bound], setup="differs").report(width=40)
+    assert text.splitlines()[0] == "Fig: reproduced" and max(map(len, text.splitlines())) <= 40
 
 
 def test_claim_refuses_fragile_thresholds_and_bad_input():
@@ -202,3 +222,20 @@ def test_claim_refuses_fragile_thresholds_and_bad_input():
     with pytest.raises(ValueError, match="not both"):
         Claim("x", "s", "m")
     assert _check(0.9, "in", (0.8, 1.2)).holds and not _check(1.3, "in", (0.8, 1.2)).holds
+
+
+def test_formula_shows_latex_and_stable_text():
+    import sympy
+
+    from hmm.display import Formula
+
+    t = sympy.Symbol("t")
+    f = Formula(
+        [(r"K^{1,1}(t)", "K^(1,1)(t)", 15 * (1 - 4 * t**2) ** 2 / 8), ("m_1", "m1", [t, 2 * t])]
+    )
+    assert repr(f) == "K^(1,1)(t) = 15*(1 - 4*t**2)**2/8\nm1 = [t, 2*t]"
+    latex = f._repr_latex_()
+    assert (
+        latex.startswith("$$")
+        and r"K^{1,1}(t) &= \frac{15 \left(1 - 4 t^{2}\right)^{2}}{8}" in latex
+    )
