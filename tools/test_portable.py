@@ -32,8 +32,7 @@ PROBE = (
 )
 KERNEL_CONFIG = """\
 c.InteractiveShellApp.extensions = ["nbaudit"]
-c.HistoryManager.enabled = False
-"""
+"""  # keep the history on: IPython reads a trailing ';' from it
 
 
 def dispatched_features() -> list[str]:
