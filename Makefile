@@ -14,7 +14,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 CHECK_HTML_WARN ?= code-width figure-scale figure-alt
 CHECK_HTML_FLAGS ?= $(foreach c,$(CHECK_HTML_WARN),--warn $(c))
 
-.PHONY: book test lint bench check-html browser clean
+.PHONY: book test lint bench check-html pdf browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,13 +40,22 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-## check-html: build the book, open every page in headless Chromium with no network,
+## check-html: build the book and its PDF, open every page in headless Chromium with no network,
 ## fail on broken images, links, error outputs, console errors, untypeset math, code wider than
 ## its box, shrunk figures or WCAG 2 A/AA violations (axe-core); screenshots in _build/screenshots
-check-html: book browser
+check-html: pdf
 	$(BIN)/python tools/check_html.py --html _build/html --shots _build/screenshots \
 		--chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER) --report _build/check-html.json \
 		$(CHECK_HTML_FLAGS)
+
+## pdf: the whole book as one PDF, _build/pdf/book.pdf, printed by headless Chromium from the
+## single-page build (which reuses the notebooks just executed by `make book`), then checked;
+## a copy goes to _build/html/book.pdf, where the HTML book links it
+pdf: book browser
+	rm -rf _build/singlehtml _build/pdf
+	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
+	$(BIN)/python tools/make_pdf.py --html _build/singlehtml --out _build/pdf/book.pdf \
+		--copy-to _build/html/book.pdf --chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER)
 
 ## browser: install Debian's chromium and chromium-driver if they are missing
 browser:

@@ -12,6 +12,12 @@ as ``<div role="doc-biblioentry">`` inside a ``<div role="list">``; ``doc-biblio
 deprecated (DPUB-ARIA 1.1), and a list whose children are not list items is a WCAG 2 A violation:
 axe-core reports ``aria-deprecated-role`` on every entry and ``aria-required-children`` on the
 list (``make check-html`` fails on both). A list item is what the entries are.
+
+And it lets the ``singlehtml`` builder (``make pdf``) render every node that extensions register
+for ``html``. Sphinx takes a builder's node handlers from those registered under its name, and only
+when there are none from those under its format: sphinx-exercise registers its nodes for
+``singlehtml`` by name, so the theorem and lemma boxes of sphinx-proof (registered for ``html``)
+became unknown node types there and the build failed.
 """
 
 from __future__ import annotations
@@ -41,7 +47,15 @@ def _citation_roles(app, pagename: str, templatename: str, context: dict, doctre
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+def _singlehtml_handlers(app) -> None:
+    handlers = app.registry.translation_handlers
+    if app.builder.name == "singlehtml" and "singlehtml" in handlers:
+        for node, visitors in handlers.get("html", {}).items():
+            handlers["singlehtml"].setdefault(node, visitors)
+
+
 def setup(app) -> dict[str, Any]:
+    app.connect("builder-inited", _singlehtml_handlers)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _citation_roles, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
