@@ -9,6 +9,8 @@ LINTED := $(wildcard hmm tests benchmarks tools)
 CHROMIUM := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# pytest-xdist workers for `make test` (auto: one per CPU core; 0: no parallel run)
+TEST_JOBS ?= auto
 # check-html checks that only report, without failing, until the notebooks comply with them
 # (`make check-html CHECK_HTML_WARN=` makes every check fatal)
 CHECK_HTML_WARN ?= code-width figure-scale figure-alt
@@ -27,9 +29,10 @@ book: $(STAMP)
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W --keep-going
 
-## test: unit/property tests of hmm and strict nbval on every notebook
+## test: unit/property tests of hmm and strict nbval on every notebook, in parallel
+## (--dist loadfile: each test file and each notebook runs whole in one worker, as nbval needs)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 ## lint: ruff on the package, tests, benchmarks and tools
 lint: $(STAMP)
