@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from docutils import nodes
+
 
 def _dedupe_scripts(app, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     scripts = context.get("script_files")
@@ -54,7 +56,19 @@ def _singlehtml_handlers(app) -> None:
             handlers["singlehtml"].setdefault(node, visitors)
 
 
+_STATUS_WORDS = {"\u2705": "succeeded", "\u274c": "failed"}
+
+
+def _status_words(app, doctree, docname: str) -> None:
+    for table in doctree.findall(nodes.table):
+        for text in list(table.findall(nodes.Text)):
+            word = _STATUS_WORDS.get(text.astext().strip())
+            if word:
+                text.parent.replace(text, nodes.Text(word))
+
+
 def setup(app) -> dict[str, Any]:
+    app.connect("doctree-resolved", _status_words)
     app.connect("builder-inited", _singlehtml_handlers)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _citation_roles, priority=900)
