@@ -11,14 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import sympy as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import check_html  # noqa: E402
 import make_pdf  # noqa: E402
-from show_math import show_math  # noqa: E402
 
 INFO = {
     "imgs": [],
@@ -125,29 +123,6 @@ def test_toc_titles_and_keys():
     titles = make_pdf.toc_titles(ROOT / "_toc.yml")
     assert "book/kernels" in titles and all(titles.values())
     assert make_pdf.key("Cost: HMM against\ndirect  simulation") == "costhmmagainstdirectsimulation"
-
-
-def test_show_math_latex_and_plain():
-    t, m = sp.symbols("t M1")
-    shown = show_math(m1=-m * t + sp.sin(t) / 2, alpha=sp.Rational(1, 3))
-    bundle = shown._repr_mimebundle_()
-    assert bundle["text/plain"] == "m1 = -M1*t + sin(t)/2\nalpha = 1/3"
-    assert bundle["text/latex"] == (
-        "$$\\begin{aligned}\n"
-        "m_{1} &= - M_{1} t + \\frac{\\sin{\\left(t \\right)}}{2} \\\\\n"
-        "\\alpha &= \\frac{1}{3}\n"
-        "\\end{aligned}$$"
-    )
-
-
-def test_show_math_breaks_long_sums():
-    x = sp.symbols("x0:5")
-    latex = show_math([("S", sum(x))], terms=2).latex()
-    assert latex.count("&\\quad + ") == 2 and "S &= x_{0} + x_{1}" in latex
-    with pytest.raises(ValueError, match="terms"):
-        show_math(x[0], terms=0)
-    with pytest.raises(ValueError, match="nothing"):
-        show_math()
 
 
 def test_colab_cell_is_silent_where_hmm_is_installed():
