@@ -159,7 +159,7 @@ class Claim:
         """The checks that fail, described."""
         return [c.describe() for p in self.parts for c in p.checks if not c.holds]
 
-    def report(self, width: int = 78) -> str:
+    def report(self, width: int = 76) -> str:
         """The claim as a short block of text, wrapped to ``width`` columns: what the chapter prints."""
         wrap = textwrap.TextWrapper(width=width, subsequent_indent="    ")
         lines = wrap.wrap(f"{self.source}: {self.verdict}")
@@ -173,7 +173,7 @@ class Claim:
         return "\n".join(lines)
 
 
-def report(claims: Mapping[str, Claim], width: int = 78) -> str:
+def report(claims: Mapping[str, Claim], width: int = 76) -> str:
     """All claims of a chapter, one block each."""
     return "\n\n".join(c.report(width) for c in claims.values())
 
