@@ -200,8 +200,8 @@ def solve_hmm(
         M0 = m0[macro_idx]
     rhs = macro_rhs_of_boxes(boxes, t_stage.shape[1], neighbour_slots(L), gamma / beta, counts)
     M, newton = march(
-        rhs, M0, t, macro=macro, predict=predicted_midpoint, tol=tol, max_iter=max_iter,
-        max_update=_MAX_UPDATE, chord=True,
+        rhs, M0, t, macro=macro, predict=predicted_midpoint if macro == "midpoint" else None,
+        tol=tol, max_iter=max_iter, max_update=_MAX_UPDATE, chord=True,
     )  # fmt: skip
     stats = make_stats(field_evaluations=H.points, steps=N, **counts, **newton)
     return Solution(t, M, stats, macro_idx * dx)
