@@ -39,17 +39,88 @@ class NewtonWork:
     jacobians: int
 
 
+def newton(
+    system: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
+    Y: np.ndarray, *, dt: float, start_size: float, what: str, tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER, max_update: float = np.inf, chord: bool = False,
+    stop: str = "update", jacobians_per_matrix: int = 1,
+) -> tuple[np.ndarray, NewtonWork]:  # fmt: skip
+    r"""Newton's method for :math:`\mathbf{G}(\mathbf{Y}) = 0`, the iteration of every implicit step.
+
+    Parameters
+    ----------
+    system : callable
+        ``system(Y, fresh)`` returns the residual :math:`\mathbf{G}(\mathbf{Y})` as a flat
+        array and, when ``fresh`` is True, the Newton matrix :math:`\partial\mathbf{G}/\partial\mathbf{Y}`
+        (else None).
+    Y : ndarray
+        Starting guess, any shape.
+    dt : float
+        The step size, for the error messages.
+    start_size : float
+        :math:`\max(1, \max|\mathbf{y}_n|)` of the step's start: an update :math:`10^3` times
+        larger is divergence.
+    what : str
+        The scheme's name, for the error messages.
+    tol, max_iter, max_update, chord
+        As in :func:`implicit_midpoint_step`.
+    stop : {"update", "estimate"}
+        ``"update"``: stop when :math:`\max|\delta\mathbf{Y}| \le` ``tol`` :math:`\cdot\max(1, \max|\mathbf{Y}|)`.
+        ``"estimate"``: stop also when the error left after the update, estimated as
+        :math:`\theta/(1-\theta)\,\max|\delta\mathbf{Y}|` with the observed contraction
+        :math:`\theta = |\delta\mathbf{Y}_k|/|\delta\mathbf{Y}_{k-1}| < 1` (Hairer and Wanner,
+        *Solving ODEs II*, Section IV.8), is below that level: one iteration fewer, typically.
+    jacobians_per_matrix : int
+        Jacobians of the right-hand side behind one Newton matrix, for the count.
+
+    Returns
+    -------
+    Y : ndarray
+        The root.
+    work : NewtonWork
+    """
+    lu, previous, jacobians, size = None, np.inf, 0, np.inf
+    for iteration in range(1, max_iter + 1):
+        fresh = lu is None or not chord
+        residual, matrix = system(Y, fresh)
+        if fresh:
+            lu = scipy.linalg.lu_factor(matrix)
+            jacobians += jacobians_per_matrix
+        delta = scipy.linalg.lu_solve(lu, -residual).reshape(Y.shape)
+        size = float(np.max(np.abs(delta)))
+        if size > max_update:
+            delta *= max_update / size
+            size = max_update
+        Y = Y + delta
+        if not np.all(np.isfinite(Y)) or size > 1e3 * start_size:
+            raise NonConvergenceError(f"{what}: Newton diverged (dt={dt:g}); reduce dt")
+        if _converged(size, previous, tol * max(1.0, float(np.max(np.abs(Y)))), stop):
+            return Y, NewtonWork(iteration, jacobians)
+        if chord and size > 0.1 * previous:
+            lu = None  # convergence slowed: form a new Jacobian
+        previous = size
+    raise NonConvergenceError(
+        f"{what}: Newton did not reach tol={tol:g} in {max_iter} iterations "
+        f"(dt={dt:g}, last update {size:.2e}); reduce dt or raise max_iter"
+    )
+
+
+def _converged(size: float, previous: float, level: float, stop: str) -> bool:
+    """The stop rule of :func:`newton` after an update of max norm ``size``."""
+    if size <= level:
+        return True
+    if stop != "estimate" or not np.isfinite(previous):
+        return False
+    theta = size / previous  # observed contraction
+    return theta < 1 and theta / (1 - theta) * size <= level
+
+
 def implicit_midpoint_step(
-    f: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
-    y: np.ndarray,
-    dt: float,
-    *,
-    guess: np.ndarray | None = None,
-    tol: float = DEFAULT_TOL,
-    max_iter: int = DEFAULT_MAX_ITER,
-    max_update: float = np.inf,
-    chord: bool = False,
-) -> tuple[np.ndarray, NewtonWork]:
+    f: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]], y: np.ndarray,
+    dt: float, *, guess: np.ndarray | None = None, tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER, max_update: float = np.inf, chord: bool = False,
+    stop: str = "update",
+) -> tuple[np.ndarray, NewtonWork]:  # fmt: skip
     r"""One implicit midpoint step; Newton until the update is below ``tol``.
 
     Parameters
@@ -75,6 +146,8 @@ def implicit_midpoint_step(
         Keep the factored Jacobian while each update is at least ten times smaller than the one
         before (chord iterations), and form a new one when convergence slows; False: a new
         Jacobian every iteration.
+    stop : {"update", "estimate"}
+        The stop rule of :func:`newton`; ``"update"`` is the rule of ``tol`` above.
 
     Returns
     -------
@@ -83,34 +156,19 @@ def implicit_midpoint_step(
     work : NewtonWork
         Newton iterations and Jacobians formed.
     """
-    shape = y.shape
     Y = y + 0.5 * dt * f(y, False)[0] if guess is None else np.array(guess, dtype=float)
     eye = np.eye(y.size)
-    lu, previous, jacobians = None, np.inf, 0
-    for iteration in range(1, max_iter + 1):
-        fresh = lu is None or not chord
+
+    def evaluate(Y, fresh):
         fY, J = f(Y, fresh)
-        if fresh:
-            lu = scipy.linalg.lu_factor(eye - 0.5 * dt * J)
-            jacobians += 1
-        residual = (Y - y - 0.5 * dt * fY).reshape(-1)
-        delta = scipy.linalg.lu_solve(lu, -residual).reshape(shape)
-        size = float(np.max(np.abs(delta)))
-        if size > max_update:
-            delta *= max_update / size
-            size = max_update
-        Y = Y + delta
-        if not np.all(np.isfinite(Y)) or size > 1e3 * max(1.0, float(np.max(np.abs(y)))):
-            raise NonConvergenceError(f"implicit midpoint: Newton diverged (dt={dt:g}); reduce dt")
-        if size <= tol * max(1.0, float(np.max(np.abs(Y)))):
-            return 2.0 * Y - y, NewtonWork(iteration, jacobians)
-        if chord and size > 0.1 * previous:
-            lu = None  # convergence slowed: form a new Jacobian
-        previous = size
-    raise NonConvergenceError(
-        f"implicit midpoint: Newton did not reach tol={tol:g} in {max_iter} iterations "
-        f"(dt={dt:g}, last update {size:.2e}); reduce dt or raise max_iter"
-    )
+        return (Y - y - 0.5 * dt * fY).reshape(-1), eye - 0.5 * dt * J if fresh else None
+
+    Y, work = newton(
+        evaluate, Y, dt=dt, start_size=max(1.0, float(np.max(np.abs(y)))),
+        what="implicit midpoint", tol=tol, max_iter=max_iter, max_update=max_update,
+        chord=chord, stop=stop,
+    )  # fmt: skip
+    return 2.0 * Y - y, work
 
 
 GAUSS4_C = np.array([0.5 - np.sqrt(3) / 6, 0.5 + np.sqrt(3) / 6])
@@ -122,15 +180,9 @@ GAUSS4_D = np.array([-np.sqrt(3), np.sqrt(3)])
 
 
 def gauss4_step(
-    f: Callable[[int, np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
-    y: np.ndarray,
-    dt: float,
-    *,
-    tol: float = DEFAULT_TOL,
-    max_iter: int = DEFAULT_MAX_ITER,
-    max_update: float = np.inf,
-    chord: bool = False,
-) -> tuple[np.ndarray, NewtonWork]:
+    f: Callable[[int, np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]], y: np.ndarray,
+    dt: float, *, guess: np.ndarray | None = None, **newton_options,
+) -> tuple[np.ndarray, NewtonWork]:  # fmt: skip
     r"""One step of the 2-stage Gauss-Legendre method (order 4, the implicit midpoint rule's big brother).
 
     .. math::  \mathbf{Y}_i = \mathbf{y}_n + \Delta t \sum_{j=1}^2 a_{ij}\,\mathbf{f}_j(\mathbf{Y}_j),
@@ -148,50 +200,47 @@ def gauss4_step(
     f : callable
         ``f(i, Y, jacobian)`` returns :math:`\mathbf{f}_i(\mathbf{Y})` and, when asked, its
         Jacobian as a ``(y.size, y.size)`` matrix, for stage ``i`` in {0, 1}.
-    y, dt, tol, max_iter, max_update, chord
-        As in :func:`implicit_midpoint_step`; ``tol`` applies to the stage values.
+    guess : ndarray, shape ``(2,) + y.shape``, optional
+        Starting guess for the two stage values; default the explicit Euler predictor
+        :math:`\mathbf{y}_n + c_i\Delta t\,\mathbf{f}_1(\mathbf{y}_n)`.
+    y, dt
+        As in :func:`implicit_midpoint_step`.
+    **newton_options
+        ``tol``, ``max_iter``, ``max_update``, ``chord``, ``stop``: as in
+        :func:`implicit_midpoint_step`; ``tol`` applies to the stage values.
 
     Returns
     -------
     y_next : ndarray
     work : NewtonWork
     """
-    n, shape = y.size, y.shape
-    f0 = f(0, y, False)[0]
-    Y = np.stack([y + c * dt * f0 for c in GAUSS4_C])  # explicit Euler predictor
-    lu, previous, jacobians = None, np.inf, 0
-    for iteration in range(1, max_iter + 1):
-        fresh = lu is None or not chord
+    n = y.size
+    if guess is None:
+        f0 = f(0, y, False)[0]
+        Y = np.stack([y + c * dt * f0 for c in GAUSS4_C])  # explicit Euler predictor
+    else:
+        Y = np.array(guess, dtype=float)
+
+    def evaluate(Y, fresh):
         evaluated = [f(i, Y[i], fresh) for i in range(2)]
         F = np.stack([e[0] for e in evaluated])
-        if fresh:
-            block = np.eye(2 * n)
-            for i in range(2):
-                for j in range(2):
-                    block[i * n : (i + 1) * n, j * n : (j + 1) * n] -= (
-                        dt * GAUSS4_A[i, j] * evaluated[j][1]
-                    )
-            lu = scipy.linalg.lu_factor(block)
-            jacobians += 2
         residual = (Y - y - dt * np.tensordot(GAUSS4_A, F, axes=1)).reshape(-1)
-        delta = scipy.linalg.lu_solve(lu, -residual).reshape((2,) + shape)
-        size = float(np.max(np.abs(delta)))
-        if size > max_update:
-            delta *= max_update / size
-            size = max_update
-        Y = Y + delta
-        if not np.all(np.isfinite(Y)) or size > 1e3 * max(1.0, float(np.max(np.abs(y)))):
-            raise NonConvergenceError(f"Gauss-Legendre: Newton diverged (dt={dt:g}); reduce dt")
-        if size <= tol * max(1.0, float(np.max(np.abs(Y)))):
-            # y + dt b^T F with F = a^{-1}(Y - y)/dt: no further evaluation of f
-            return y + np.tensordot(GAUSS4_D, Y - y, axes=1), NewtonWork(iteration, jacobians)
-        if chord and size > 0.1 * previous:
-            lu = None
-        previous = size
-    raise NonConvergenceError(
-        f"Gauss-Legendre: Newton did not reach tol={tol:g} in {max_iter} iterations "
-        f"(dt={dt:g}, last update {size:.2e}); reduce dt or raise max_iter"
-    )
+        if not fresh:
+            return residual, None
+        block = np.eye(2 * n)
+        for i in range(2):
+            for j in range(2):
+                block[i * n : (i + 1) * n, j * n : (j + 1) * n] -= (
+                    dt * GAUSS4_A[i, j] * evaluated[j][1]
+                )
+        return residual, block
+
+    Y, work = newton(
+        evaluate, Y, dt=dt, start_size=max(1.0, float(np.max(np.abs(y)))),
+        what="Gauss-Legendre", jacobians_per_matrix=2, **newton_options,
+    )  # fmt: skip
+    # y + dt b^T F with F = a^{-1}(Y - y)/dt: no further evaluation of f
+    return y + np.tensordot(GAUSS4_D, Y - y, axes=1), work
 
 
 def rk4_step(

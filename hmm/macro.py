@@ -87,8 +87,9 @@ def march(
     ``"midpoint"`` (the implicit midpoint rule (3.3) of the paper, order 2) or ``"gauss4"`` (the
     2-stage Gauss-Legendre method, order 4, :func:`hmm.integrators.gauss4_step`). With
     ``project`` each new value is scaled back to ``|M0|`` (the projection of Section 6).
-    ``predict(m, n)``, if given, guesses the midpoint of step ``n`` from the values so far
-    (midpoint rule only). ``newton`` goes to the Newton solver. Returns the values, shape ``(len(t),) + M0.shape``,
+    ``predict(m, n)``, if given, guesses the values of step ``n`` at its stage times from the
+    values so far: the midpoint (midpoint rule), or both stage values, stacked (``"gauss4"``).
+    ``newton`` goes to the Newton solver. Returns the values, shape ``(len(t),) + M0.shape``,
     and the Newton counters.
     """
     m = np.empty((len(t),) + M0.shape)
@@ -96,14 +97,14 @@ def march(
     counts = {"newton_iterations": 0, "jacobians": 0}
     for n in range(len(t) - 1):
         dt = t[n + 1] - t[n]
+        guess = None if predict is None else predict(m, n)
         if macro == "midpoint":
-            guess = None if predict is None else predict(m, n)
             m[n + 1], work = implicit_midpoint_step(
                 lambda M, jac, n=n: rhs(n, 0, M, jac), m[n], dt, guess=guess, **newton
             )
         else:
             m[n + 1], work = gauss4_step(
-                lambda i, M, jac, n=n: rhs(n, i, M, jac), m[n], dt, **newton
+                lambda i, M, jac, n=n: rhs(n, i, M, jac), m[n], dt, guess=guess, **newton
             )
         counts["newton_iterations"] += work.iterations
         counts["jacobians"] += work.jacobians

@@ -135,6 +135,22 @@ def test_implicit_midpoint_step_solves_the_scheme(chord):
         assert work.iterations == work.jacobians
 
 
+def test_estimate_stop_rule_saves_an_iteration_within_tol():
+    """Chord Newton converges linearly; stopping when theta/(1 - theta) |dY| (the error left,
+    estimated from the contraction theta) is below tol saves an iteration, and the step moves by
+    less than tol."""
+    A = np.array([[0.0, -1.0], [1.0, 0.0]])
+
+    def f(y, jacobian):
+        return A @ y - y**3, (A - np.diag(3 * y**2)) if jacobian else None
+
+    y0, dt = np.array([0.3, 0.8]), 0.2
+    a, update = implicit_midpoint_step(f, y0, dt, chord=True, tol=1e-12)
+    b, estimate = implicit_midpoint_step(f, y0, dt, chord=True, tol=1e-12, stop="estimate")
+    assert estimate.iterations == update.iterations - 1
+    assert np.abs(a - b).max() < 2e-12  # y1 = 2 Y - y0: twice the error in the midpoint
+
+
 def test_implicit_midpoint_step_raises_without_convergence():
     """y' = y^2 from y = 1 with dt = 5: Y - 1 - 2.5 Y^2 = 0 has no real root."""
 

@@ -2,7 +2,8 @@ r"""A periodic chain of exchange-coupled spins: direct simulation (3.8) and the 
 
 The chain has ``n`` particles :math:`\mathbf{m}_i`, :math:`i = 0, \dots, n-1`, with periodic
 neighbours. Each feels the applied field :math:`\mathbf{H}^\varepsilon(t) = \mathbf{H}(t, t/\varepsilon)`
-(the same on every particle) and the nearest-neighbour exchange field of (3.8),
+(the same on every particle, or one per particle) and the nearest-neighbour exchange field of
+(3.8),
 
 .. math::  \mathbf{H}_i^\varepsilon = J(\mathbf{m}_{i-1} + \mathbf{m}_{i+1}) + \mathbf{H}^\varepsilon(t),
            \qquad \frac{d\mathbf{m}_i}{dt} = -\beta\,\mathbf{m}_i\times\mathbf{H}_i^\varepsilon
@@ -25,11 +26,11 @@ particles started from the normalised quadratic interpolant :math:`\hat{\mathbf{
 three macro values, end spins held fixed, no damping, solved forward and backward from
 :math:`t_a`; then the upscaling (3.12) :math:`\mathbf{F}_I = \sum_j\omega_j (K_\tau * \dot{\mathbf{m}}_j)(t_a)`.
 
-How the micro problems are solved (all boxes, and all Newton perturbations, in one batch,
-Remark 3). The applied field is uniform, so with the single-spin propagator
-:math:`\Phi(s)` of :mod:`hmm.micro` (:math:`\Phi' = \beta[\mathbf{H}^\varepsilon]_\times\Phi`, exact
-rotations, fourth-order Magnus) the substitution :math:`\mathbf{m}_j = \Phi\mathbf{u}_j` turns
-(3.11) into the exchange-only problem :math:`\dot{\mathbf{u}}_j = -\beta J\,\mathbf{u}_j\times(\mathbf{u}_{j-1} + \mathbf{u}_{j+1})`
+How the micro problems are solved (all boxes, and all Newton tangents, in one batch,
+Remark 3). With a uniform applied field and the single-spin propagator :math:`\Phi(s)` of
+:mod:`hmm.micro` (:math:`\Phi' = \beta[\mathbf{H}^\varepsilon]_\times\Phi`, exact rotations,
+fourth-order Magnus) the substitution :math:`\mathbf{m}_j = \Phi\mathbf{u}_j` turns (3.11) into the
+exchange-only problem :math:`\dot{\mathbf{u}}_j = -\beta J\,\mathbf{u}_j\times(\mathbf{u}_{j-1} + \mathbf{u}_{j+1})`
 (rotations preserve cross products), with the fixed end spins appearing as the known
 boundary data :math:`\mathbf{u}_{\pm r} = \Phi^T\hat{\mathbf{M}}_{\pm r}`. This equation has no
 :math:`\varepsilon`-scale stiffness and is integrated by RK4 with a step of a few per
@@ -38,9 +39,23 @@ boundary data :math:`\mathbf{u}_{\pm r} = \Phi^T\hat{\mathbf{M}}_{\pm r}`. This 
 :math:`K_\tau` jumps there) with :math:`\bar{\mathbf{u}} = \sum_{|j|<r}\omega_j\mathbf{u}_j`, Hermite-interpolated
 to the fine Magnus grid and Simpson's rule; the end spins, held fixed, contribute nothing to (3.12).
 
+Beyond the paper's set-up, :func:`solve_hmm` offers
+
+* a field that varies from particle to particle, ``H(t, s, x)`` with ``spatial_field=True``
+  (allowed by (3.8); :mod:`hmm.chain.field`): one rotating frame per particle, the neighbours
+  coupled through :math:`\Phi_j^T\Phi_{j\pm1}`; ``solve_dns`` and ``dns_average`` take it too;
+* the remedies of Remark 4 against the waves that the box ends send into a box: end spins that
+  precess with their field (``ends="precessing"``) and a damping layer at the box edges
+  (``layer``, ``layer_damping``);
+* the fourth-order macro step ``macro="gauss4"``;
+
+and its Newton method uses exact flux Jacobians (a tangent-linear run of the boxes) whose
+exchange part is reused over macro steps (:mod:`hmm.chain.solver`).
+
 Modules: :mod:`hmm.chain.dns` (the direct simulation (3.8)), :mod:`hmm.chain.averages`
-(the space-time averages (3.9)), :mod:`hmm.chain.micro` (the batched micro problems (3.11) and
-the upscaling (3.12)) and :mod:`hmm.chain.solver` (the macro stepping of (3.10)). Results are
+(the space-time averages (3.9)), :mod:`hmm.chain.field` (the applied field),
+:mod:`hmm.chain.micro` (the batched micro problems (3.11), the upscaling (3.12) and its
+derivative) and :mod:`hmm.chain.solver` (the macro stepping of (3.10)). Results are
 :class:`hmm.Solution` objects with ``x`` set.
 """
 

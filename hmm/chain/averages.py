@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import _checks, fields
+from .. import _checks
 from ..dns import step_counts
 from ..kernels import Kernel, as_kernel
 from ..micro import MicroSettings
@@ -18,6 +18,7 @@ from ..solution import Solution, make_stats
 from ..upscaling import kernel_weights
 from . import _checks as chain_checks
 from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS, check_dns_work, dns_step_limit, rk4_chain
+from .field import ChainField
 
 
 def macro_particles(n: int, r: int, ell: int) -> np.ndarray:
@@ -55,7 +56,7 @@ def space_average(m, r: int, ell: int, space_kernel: Kernel) -> np.ndarray:
     Parameters
     ----------
     m : array_like, shape (..., n, 3)
-        Values on all particles (e.g. time averages from :func:`dns_time_average`).
+        Values on all particles (e.g. the time averages of :func:`dns_average`).
     r, ell, space_kernel
         As in :func:`hmm.chain.solve_hmm`.
 
@@ -73,25 +74,27 @@ def space_average(m, r: int, ell: int, space_kernel: Kernel) -> np.ndarray:
     return np.einsum("j,...ljc->...lc", omega, m[..., offsets, :])
 
 
-def time_averages(H, m0, t, micro: MicroSettings, *, J, beta, gamma, steps_per_eps, max_work):
+def time_averages(
+    field: ChainField, m0, t, micro: MicroSettings, *, J, beta, gamma, steps_per_eps, max_work, x
+):  # fmt: skip
     r"""Time averages :math:`(K_\tau * \mathbf{m}_i)(t)` of the direct simulation, and its RK4 steps.
 
-    The chain is simulated over the union of the windows :math:`[t - \tau/2, t + \tau/2]`,
-    backward in time for the part before 0, and each window is averaged by Simpson's rule on
-    the micro grid of ``micro`` (inputs already checked).
+    The chain (particles at ``x``) is simulated over the union of the windows
+    :math:`[t - \tau/2, t + \tau/2]`, backward in time for the part before 0, and each window is
+    averaged by Simpson's rule on the micro grid of ``micro`` (inputs already checked).
     """
     s, _ = micro.grid()
     nodes = t[:, None] + s[None, :]
-    h_max = dns_step_limit(H, float(nodes.max()), micro.eps, J, beta, gamma, steps_per_eps)
+    h_max = dns_step_limit(field, float(nodes.max()), micro.eps, J, beta, gamma, steps_per_eps, x)
     fwd = np.unique(np.concatenate([[0.0], nodes[nodes >= 0]]))
     bwd = np.unique(np.concatenate([[0.0], nodes[nodes < 0]]))[::-1]
     steps = int(step_counts(fwd, h_max).sum() + step_counts(bwd, h_max).sum())
     check_dns_work(steps, m0.shape[0], max_work, "the (3.9) average of the chain DNS")
-    kw = dict(eps=micro.eps, J=J, beta=beta, gamma=gamma)
-    values = rk4_chain(H, m0, fwd, h_max, **kw)[np.searchsorted(fwd, np.maximum(nodes, 0.0))]
+    kw = dict(eps=micro.eps, J=J, beta=beta, gamma=gamma, x=x)
+    values = rk4_chain(field, m0, fwd, h_max, **kw)[np.searchsorted(fwd, np.maximum(nodes, 0.0))]
     if len(bwd) > 1:
         neg = nodes < 0
-        m_b = rk4_chain(H, m0, bwd, h_max, **kw)
+        m_b = rk4_chain(field, m0, bwd, h_max, **kw)
         values[neg] = m_b[len(bwd) - 1 - np.searchsorted(bwd[::-1], nodes[neg])]
     weights = kernel_weights(s, micro.kernel, micro.tau)
     return np.einsum("s,tsic->tic", weights, values), steps
@@ -101,7 +104,7 @@ def dns_average(
     H: Callable, m0, *, t, eps: float, tau: float, kernel: Kernel, J: float, beta: float = 1.0,
     gamma: float = 1.0, r: int | None = None, ell: int | None = None,
     space_kernel: Kernel | None = None, steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS,
-    dx: float | None = None, max_work: int = _checks.MAX_WORK,
+    dx: float | None = None, spatial_field: bool = False, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""Averages (3.9) of the direct simulation (3.8): in time at every particle, and in space too.
 
@@ -114,7 +117,7 @@ def dns_average(
 
     Parameters
     ----------
-    H, m0, eps, J, beta, gamma, steps_per_eps, dx, max_work
+    H, m0, eps, J, beta, gamma, steps_per_eps, dx, spatial_field, max_work
         As in :func:`hmm.chain.solve_dns`.
     t : array_like
         Sorted times :math:`\ge 0` at which to average.
@@ -130,7 +133,7 @@ def dns_average(
         ``m`` of shape ``(len(t), n, 3)`` (every particle) or ``(len(t), L, 3)`` (macro points),
         ``x`` the particles or the macro points.
     """
-    _checks.field(H)
+    field = ChainField(H, spatial_field)
     m0 = chain_checks.chain_state("m0", m0)
     J, beta, gamma = chain_checks.constants(J, beta, gamma)
     steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
@@ -144,10 +147,9 @@ def dns_average(
     x = np.arange(n) * chain_checks.spacing(dx, n)
     t = chain_checks.average_times(t)
     max_work = _checks.integer("max_work", max_work, 1)
-    H = fields.Counted(H)
-    kw = dict(J=J, beta=beta, gamma=gamma, steps_per_eps=steps_per_eps, max_work=max_work)
-    avg, steps = time_averages(H, m0, t, micro, **kw)
-    stats = make_stats(field_evaluations=H.points, steps=steps, spin_steps=steps * n)
+    kw = dict(J=J, beta=beta, gamma=gamma, steps_per_eps=steps_per_eps, max_work=max_work, x=x)
+    avg, steps = time_averages(field, m0, t, micro, **kw)
+    stats = make_stats(field_evaluations=field.points, steps=steps, spin_steps=steps * n)
     if macro is None:
         return Solution(t, avg, stats, x)
     return Solution(t, space_average(avg, r, ell, space_kernel), stats, x[macro])

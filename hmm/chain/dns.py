@@ -1,7 +1,8 @@
 r"""Direct simulation of the periodic chain (3.8): classical RK4, vectorised over the particles.
 
 The state is held components first, shape ``(3, n)``, so that the right-hand side is a few
-whole-array operations; the applied field is evaluated in chunks of steps at once.
+whole-array operations; the applied field (uniform, or particle by particle, see
+:mod:`hmm.chain.field`) is evaluated in blocks of steps at once.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import _checks, fields
-from ..dns import rk4_step_limit, step_chunks, step_counts
+from .. import _checks
+from ..dns import step_chunks, step_counts
 from ..integrators import rk4_step
 from ..solution import Solution, make_stats
 from . import _checks as chain_checks
+from .field import ChainField
 
 DEFAULT_CHAIN_DNS_STEPS_PER_EPS = 32
+_BLOCK_VALUES = 2**16  # field values (steps x particles) held at once
 
 
 def exchange_rhs(m: np.ndarray, h_applied: np.ndarray, J: float, beta: float, gamma: float):
@@ -34,10 +37,14 @@ def exchange_rhs(m: np.ndarray, h_applied: np.ndarray, J: float, beta: float, ga
     return np.stack([-beta * cx, -beta * cy, -beta * cz])
 
 
-def rk4_chain(H: Callable, m0: np.ndarray, t_out: np.ndarray, h_max: float, *, eps, J, beta, gamma):
+def rk4_chain(
+    field: ChainField, m0: np.ndarray, t_out: np.ndarray, h_max: float, *, eps, J, beta, gamma,
+    x: np.ndarray,
+):  # fmt: skip
     """Classical RK4 for (3.8) from ``t_out[0]`` through ``t_out`` (monotone, either direction).
 
-    Returns ``m`` at ``t_out``, shape ``(len(t_out), n, 3)``.
+    ``x`` holds the particle positions (for a particle-dependent field). Returns ``m`` at
+    ``t_out``, shape ``(len(t_out), n, 3)``.
     """
     out = np.empty((len(t_out),) + m0.shape)
     out[0] = m0
@@ -49,9 +56,7 @@ def rk4_chain(H: Callable, m0: np.ndarray, t_out: np.ndarray, h_max: float, *, e
     last = 0
     for starts, h, i in step_chunks(t_out, h_max):
         out[last + 1 : i + 1] = m.T
-        t = np.stack([starts, starts + 0.5 * h, starts + h], axis=1)
-        values = fields.oscillating(H, t, eps)[..., None]  # (k, 3 stages, 3, 1)
-        for f0, f1, f2 in values:
+        for f0, f1, f2 in field_values(field, starts, h, eps, x):
             m = rk4_step(rhs, m, h, (f0, f1, f2))
         out[i + 1] = m.T
         last = i + 1
@@ -61,9 +66,24 @@ def rk4_chain(H: Callable, m0: np.ndarray, t_out: np.ndarray, h_max: float, *, e
     return out
 
 
-def dns_step_limit(H: Callable, T: float, eps: float, J: float, beta, gamma, k: int) -> float:
+def field_values(field: ChainField, starts: np.ndarray, h: float, eps: float, x: np.ndarray):
+    """The field at the start, middle and end of each RK4 step, components first, in blocks.
+
+    Yields ``(3 stages, 3, n)`` (``(3, 3, 1)`` for a uniform field) per step; the field is
+    evaluated for a block of steps at once, at most ``_BLOCK_VALUES`` values per block.
+    """
+    size = max(1, _BLOCK_VALUES // len(x)) if field.spatial else len(starts)
+    for b in range(0, len(starts), size):
+        s = starts[b : b + size]
+        yield from field.on_chain(np.stack([s, s + 0.5 * h, s + h], axis=1), eps, x)
+
+
+def dns_step_limit(
+    field: ChainField, T: float, eps: float, J: float, beta, gamma, k: int, x: np.ndarray
+) -> float:
     r"""Largest RK4 step: :math:`\min(\varepsilon, 1/\rho)/k`, :math:`\rho = (\beta+\gamma)(\max|\mathbf{H}| + 2|J|)`."""
-    return rk4_step_limit(H, T, eps, 2.0 * abs(J), beta, gamma, k)
+    rate = (beta + gamma) * (field.bound(T, x) + 2.0 * abs(J))
+    return min(eps, 1.0 / rate if rate > 0 else np.inf) / k
 
 
 def check_dns_work(steps: int, n: int, max_work: int, what: str) -> None:
@@ -79,7 +99,7 @@ def check_dns_work(steps: int, n: int, max_work: int, what: str) -> None:
 def solve_dns(
     H: Callable, m0, *, T: float, eps: float, J: float, beta: float = 1.0, gamma: float = 1.0,
     t_eval=None, steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS, dx: float | None = None,
-    max_work: int = _checks.MAX_WORK,
+    spatial_field: bool = False, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""Direct simulation of the periodic chain (3.8), every particle and every oscillation resolved.
 
@@ -92,7 +112,8 @@ def solve_dns(
     Parameters
     ----------
     H : callable
-        Applied field ``H(t, s)``, the same on every particle; the field is ``H(t, t/eps)``.
+        Applied field ``H(t, s)``, the same on every particle (the field is ``H(t, t/eps)``);
+        or ``H(t, s, x)`` with ``spatial_field=True`` (see :mod:`hmm.chain.field`).
     m0 : array_like, shape (n, 3)
         Initial unit spins :math:`\mathbf{m}_i(0)`.
     T, eps : float
@@ -106,7 +127,11 @@ def solve_dns(
     steps_per_eps : int, default 32
         RK4 steps per period :math:`\varepsilon`.
     dx : float, optional
-        Particle spacing, only for ``x``; default ``1/n`` (the chain fills :math:`[0, 1)`).
+        Particle spacing: the positions :math:`x_i = i\,\delta x` (of ``x``, and of a
+        particle-dependent field); default ``1/n`` (the chain fills :math:`[0, 1)`).
+    spatial_field : bool, default False
+        ``H`` depends on the particle: it is called as ``H(t, s, x)`` (the field
+        :math:`\tilde{\mathbf{H}}_i^\varepsilon(t) = \mathbf{H}(t, t/\varepsilon, x_i)` of (3.8)).
     max_work : int, default 1e8
         Refuse a run of more spin steps (RK4 steps times particles) than this.
 
@@ -115,7 +140,7 @@ def solve_dns(
     Solution
         ``t``, ``m`` of shape ``(len(t), n, 3)``, ``x = i dx``, ``stats``.
     """
-    _checks.field(H)
+    field = ChainField(H, spatial_field)
     m0 = chain_checks.chain_state("m0", m0)
     T = _checks.positive("T", T)
     eps = _checks.positive("eps", eps)
@@ -123,14 +148,13 @@ def solve_dns(
     steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
     max_work = _checks.integer("max_work", max_work, 1)
     n = m0.shape[0]
-    dx = chain_checks.spacing(dx, n)
+    x = np.arange(n) * chain_checks.spacing(dx, n)
     t_eval = _checks.output_times(t_eval, T)
     t = np.linspace(0.0, T, 1001) if t_eval is None else t_eval
     grid = np.unique(np.concatenate([[0.0], t]))
-    H = fields.Counted(H)
-    h_max = dns_step_limit(H, T, eps, J, beta, gamma, steps_per_eps)
+    h_max = dns_step_limit(field, T, eps, J, beta, gamma, steps_per_eps, x)
     steps = int(step_counts(grid, h_max).sum())
     check_dns_work(steps, n, max_work, f"chain solve_dns with eps = {eps:.3g}, T = {T:.3g}")
-    m = rk4_chain(H, m0, grid, h_max, eps=eps, J=J, beta=beta, gamma=gamma)
-    stats = make_stats(field_evaluations=H.points, steps=steps, spin_steps=steps * n)
-    return Solution(t, m[np.searchsorted(grid, t)], stats, np.arange(n) * dx)
+    m = rk4_chain(field, m0, grid, h_max, eps=eps, J=J, beta=beta, gamma=gamma, x=x)
+    stats = make_stats(field_evaluations=field.points, steps=steps, spin_steps=steps * n)
+    return Solution(t, m[np.searchsorted(grid, t)], stats, x)

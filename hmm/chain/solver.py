@@ -1,18 +1,33 @@
-r"""The HMM of Section 3.3 for the chain: the macro model (3.10) stepped by the implicit midpoint rule.
+r"""The HMM of Section 3.3 for the chain: the macro model (3.10) stepped like (3.3).
 
-Each step is the implicit midpoint step of :mod:`hmm.integrators` (the same as for one spin),
-with the fluxes (3.12) of :mod:`hmm.chain.micro` and a Jacobian of forward differences of the 9
-inputs of every box, batched with the flux.
+Each macro step is the implicit step of :mod:`hmm.integrators` that the single spin uses
+(:func:`hmm.macro.march`: the implicit midpoint rule of the paper, or the 2-stage Gauss-Legendre
+method), with the fluxes (3.12) of :mod:`hmm.chain.micro`. Its Newton matrix needs the
+Jacobian of the fluxes with respect to the macro values.
+
+**Newton's method.** The flux Jacobian is exact, from a tangent-linear run of the micro boxes
+(:meth:`hmm.chain.micro.MicroBoxes.flux_jacobian`), and split in two: the part without exchange,
+which costs no micro steps and is formed again at the first iterate of every stage, and the
+exchange part, which is kept from the last exact Jacobian, over macro steps. A new exact
+Jacobian is formed only when the chord iteration slows (an update not ten times smaller than
+the one before). The iteration stops when the error left after an update, estimated from the
+observed contraction, is below ``tol`` (:func:`hmm.integrators.newton`). The stage values are
+predicted by quadratic extrapolation of the last three macro values.
+
+The method before these, a Jacobian by forward differences of the 9 inputs of every box at
+the first iterate of every step and the plain update rule, is kept for comparisons: see
+:func:`difference_jacobians`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .. import _checks, fields
-from ..integrators import DEFAULT_MAX_ITER, DEFAULT_TOL
+from .. import _checks
+from ..integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, GAUSS4_C
 from ..kernels import Kernel, as_kernel
 from ..macro import MACRO_SCHEMES, macro_rhs, macro_rhs_jacobian, march, stage_times
 from ..micro import DEFAULT_STEPS_PER_EPS, MicroSettings
@@ -20,10 +35,34 @@ from ..solution import Solution, make_stats
 from . import _checks as chain_checks
 from .averages import macro_particles, space_average, space_weights, time_averages
 from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS
-from .micro import DEFAULT_EXCHANGE_STEPS_PER_EPS, MicroBoxes, fine_grid
+from .field import ChainField
+from .micro import (
+    DEFAULT_EXCHANGE_STEPS_PER_EPS,
+    BoxSettings,
+    MicroBoxes,
+    box_positions,
+    fine_grid,
+)
 
 _FD_STEP = 1e-7
 _MAX_UPDATE = 0.25  # the unknowns are near-unit vectors: longer Newton updates are shortened
+_NEWTON = {"jacobian": "exact"}
+
+
+@contextlib.contextmanager
+def difference_jacobians() -> Iterator[None]:
+    """Within the block, :func:`solve_hmm` uses the chain's Newton method from before the exact Jacobian.
+
+    Jacobians by forward differences of the 9 inputs of every box (a batch of 10 micro boxes
+    per macro point), formed at the first iterate of every macro step and again when the chord
+    iteration slows; the plain update stop rule; the midpoint predicted from past values, the
+    Gauss-Legendre stages by explicit Euler. For comparisons of results and work only.
+    """
+    _NEWTON["jacobian"] = "differences"
+    try:
+        yield
+    finally:
+        _NEWTON["jacobian"] = "exact"
 
 
 def neighbour_slots(L: int) -> np.ndarray:
@@ -44,42 +83,112 @@ def flux_jacobian(dF: np.ndarray, slots: np.ndarray) -> np.ndarray:
     return JF
 
 
-def macro_rhs_of_boxes(boxes: MicroBoxes, stages: int, slots: np.ndarray, c: float, counts: dict):
-    """(3.10) at stage ``i`` of macro step ``n``, with the Jacobian by forward differences in one batch.
+class MacroRhs:
+    r"""(3.10) at stage ``i`` of macro step ``n`` for :func:`hmm.macro.march`, with the flux Jacobian, counting the work.
 
-    Returns ``rhs(n, i, Y, jacobian)`` for :func:`hmm.macro.march`; the boxes were built at the
-    ``stages`` stage times of every step.
+    Parameters
+    ----------
+    boxes : MicroBoxes
+        Built at the ``stages`` stage times of every macro step.
+    stages : int
+        Stages per macro step.
+    c : float
+        :math:`\gamma/\beta`.
+    jacobian : {"exact", "differences"}
+        How the flux Jacobian is formed (see the module docstring).
+
+    Attributes
+    ----------
+    counts : dict
+        ``micro_steps``, ``spin_steps`` and ``jacobians`` (flux Jacobians formed by micro
+        solves, exact or by differences; the Newton matrices that reuse an exchange part are
+        not counted).
     """
-    E = np.zeros((9, 1, 3, 3))
-    E[np.arange(9), 0, np.arange(9) // 3, np.arange(9) % 3] = _FD_STEP
 
-    def rhs(n, i, Y, jacobian):
-        triples = Y[slots][None]  # (1, L, 3, 3)
-        batch = np.concatenate([triples, triples + E]) if jacobian else triples
-        Fb = boxes.flux(n * stages + i, batch)
-        counts["micro_steps"] += len(batch) * Y.shape[0] * boxes.steps
-        counts["spin_steps"] += boxes.spin_steps(len(batch) * Y.shape[0])
-        F = Fb[0]
+    def __init__(self, boxes: MicroBoxes, stages: int, L: int, c: float, jacobian: str):
+        self.boxes, self.stages, self.slots, self.c = boxes, stages, neighbour_slots(L), c
+        self.jacobian = jacobian
+        self.counts = {"micro_steps": 0, "spin_steps": 0, "jacobians": 0}
+        self.exchange: list[np.ndarray | None] = [None] * stages  # exchange part, per stage
+        self.step_of = [-1] * stages  # macro step of the last Jacobian asked for, per stage
+
+    def __call__(self, n: int, i: int, Y: np.ndarray, jacobian: bool):
+        k, triples = n * self.stages + i, Y[self.slots]
         if not jacobian:
-            return macro_rhs(F, Y, c), None
-        dF = (Fb[1:] - F[None]).reshape(3, 3, *F.shape) / _FD_STEP
-        return macro_rhs(F, Y, c), macro_rhs_jacobian(flux_jacobian(dF, slots), Y, F, c)
+            return macro_rhs(self._fluxes(k, triples[None])[0], Y, self.c), None
+        if self.jacobian == "differences":
+            F, dF = self._differences(k, triples)
+        else:
+            F, dF = self._exact(n, i, k, triples)
+        J = macro_rhs_jacobian(flux_jacobian(dF, self.slots), Y, F, self.c)
+        return macro_rhs(F, Y, self.c), J
 
-    return rhs
+    def _fluxes(self, k: int, triples: np.ndarray, tangents: bool = False) -> np.ndarray:
+        """Fluxes of a batch of boxes (or of one state and its 9 tangents), counted."""
+        copies = 10 if tangents else len(triples)
+        boxes = copies * self.slots.shape[0]
+        self.counts["micro_steps"] += boxes * self.boxes.steps
+        self.counts["spin_steps"] += self.boxes.spin_steps(boxes)
+        if tangents:
+            return self.boxes.flux_jacobian(k, triples)
+        return self.boxes.flux(k, triples)
+
+    def _differences(self, k: int, triples: np.ndarray):
+        """Flux and forward differences in the 9 inputs of every box, in one batch."""
+        E = np.zeros((9, 1, 3, 3))
+        E[np.arange(9), 0, np.arange(9) // 3, np.arange(9) % 3] = _FD_STEP
+        Fb = self._fluxes(k, np.concatenate([triples[None], triples[None] + E]))
+        self.counts["jacobians"] += 1
+        return Fb[0], (Fb[1:] - Fb[0][None]).reshape((3, 3) + Fb.shape[1:]) / _FD_STEP
+
+    def _exact(self, n: int, i: int, k: int, triples: np.ndarray):
+        """Flux and Jacobian: a new exact one, or the exchange part kept from the last one.
+
+        The first Jacobian asked for in a stage of a macro step reuses the exchange part; a
+        second one in the same step means that the chord iteration slowed: it is exact.
+        """
+        reuse = self.step_of[i] != n and self.exchange[i] is not None
+        self.step_of[i] = n
+        if reuse:
+            static = self.boxes.static_jacobian(k, triples)
+            return self._fluxes(k, triples[None])[0], static + self.exchange[i]
+        F, dF = self._fluxes(k, triples, tangents=True)
+        self.counts["jacobians"] += 1
+        if self.boxes.coupling:
+            self.exchange[i] = dF - self.boxes.static_jacobian(k, triples)
+        return F, dF
 
 
-def predicted_midpoint(M: np.ndarray, k: int) -> np.ndarray:
-    r"""Extrapolated guess of the midpoint :math:`\mathbf{M}(t_k + \Delta t/2)` from past macro values."""
+def predicted_stages(M: np.ndarray, k: int, fractions: np.ndarray) -> np.ndarray:
+    r"""Guesses of :math:`\mathbf{M}(t_k + c_i\Delta t)` by extrapolation from the last three macro values, shape ``(stages,) + M[k].shape``.
+
+    The parabola through :math:`\mathbf{M}_{k-2}, \mathbf{M}_{k-1}, \mathbf{M}_k` (a line at
+    :math:`k = 1`, the constant at :math:`k = 0`); at :math:`c = 1/2` it is
+    :math:`(15\mathbf{M}_k - 10\mathbf{M}_{k-1} + 3\mathbf{M}_{k-2})/8`.
+    """
+    c = fractions[:, None, None]
     if k >= 2:
-        return (15.0 * M[k] - 10.0 * M[k - 1] + 3.0 * M[k - 2]) / 8.0
+        return (
+            0.5 * (c + 1) * (c + 2) * M[k] - c * (c + 2) * M[k - 1] + 0.5 * c * (c + 1) * M[k - 2]
+        )
     if k == 1:
-        return 1.5 * M[k] - 0.5 * M[k - 1]
-    return M[k].copy()
+        return (1 + c) * M[k] - c * M[k - 1]
+    return np.broadcast_to(M[k], (len(fractions),) + M[k].shape).copy()
+
+
+def predictor(macro: str, jacobian: str) -> Callable | None:
+    """The stage predictor for :func:`hmm.macro.march`: extrapolation (None: the explicit Euler of the step)."""
+    if macro == "midpoint":
+        return lambda M, k: predicted_stages(M, k, np.array([0.5]))[0]
+    if jacobian == "differences":
+        return None
+    return lambda M, k: predicted_stages(M, k, GAUSS4_C)
 
 
 def solve_hmm(
     H: Callable, m0, *, T: float, N: int, eps: float, tau: float, kernel: Kernel, r: int,
     ell: int, J: float, beta: float = 1.0, gamma: float = 1.0, macro: str = "midpoint",
+    ends: str = "fixed", layer: int = 0, layer_damping: float = 0.0, spatial_field: bool = False,
     space_kernel: Kernel | None = None, initial: str = "average",
     steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
     exchange_steps_per_eps: int = DEFAULT_EXCHANGE_STEPS_PER_EPS,
@@ -94,19 +203,20 @@ def solve_hmm(
     .. math::  \mathbf{M}_{n+1} = \mathbf{M}_n + \Delta t\,\mathbf{F}_{n+1/2}
                + \frac{\gamma}{\beta}\Delta t\,\mathbf{M}_{n+1/2}\times\mathbf{F}_{n+1/2},
 
-    with :math:`\mathbf{F}_{I,n+1/2}` upscaled by (3.12) from a micro box of ``2r+1`` particles
-    around :math:`X_I`, started at :math:`t_{n+1/2}` from the normalised quadratic interpolant of
-    :math:`\mathbf{M}_{I-1}, \mathbf{M}_I, \mathbf{M}_{I+1}` (midpoint values), end spins fixed,
-    no damping, solved forward and backward over :math:`\tau/2`. Newton's method (chord
-    iterations, Jacobian by forward differences of all 9 inputs of every box, formed again when
-    convergence slows, updates capped at 0.25) solves each step to ``tol`` or raises
-    :class:`hmm.NonConvergenceError`. All ``L`` boxes and the Newton perturbations are solved as
-    one batched array computation (Remark 3).
+    (or the 2-stage Gauss-Legendre method) with :math:`\mathbf{F}_{I,n+1/2}` upscaled by (3.12)
+    from a micro box around :math:`X_I`, started at :math:`t_{n+1/2}` from the normalised quadratic
+    interpolant of :math:`\mathbf{M}_{I-1}, \mathbf{M}_I, \mathbf{M}_{I+1}` (midpoint values), no
+    damping, solved forward and backward over :math:`\tau/2`. Newton's method (exact flux
+    Jacobians from a tangent-linear run, their exchange part reused over macro steps, updates
+    capped at 0.25; see :mod:`hmm.chain.solver`) solves each step to ``tol`` or raises
+    :class:`hmm.NonConvergenceError`. All ``L`` boxes, and the tangents, are solved as one
+    batched array computation (Remark 3).
 
     Parameters
     ----------
     H : callable
-        Applied field ``H(t, s)``, the same on every particle.
+        Applied field ``H(t, s)``, the same on every particle; or ``H(t, s, x)`` with
+        ``spatial_field=True``.
     m0 : array_like, shape (n, 3)
         Initial unit spins of all particles; ``n = L (r + ell)``.
     T : float
@@ -118,7 +228,8 @@ def solve_hmm(
     kernel : Kernel
         Time kernel :math:`K \in \mathbb{K}^{p,q}` (from :func:`hmm.kernel`).
     r : int
-        Box half-width, >= 1: ``2r + 1`` particles per micro box, :math:`\eta = 2r\,\delta x`.
+        Half-width of the averaging window in space, >= 1: :math:`\eta = 2r\,\delta x`; without a
+        layer, ``2r + 1`` particles per micro box.
     ell : int
         Particles skipped between boxes, >= 0; macro spacing :math:`\Delta x = (r+\ell)\delta x`.
     J : float
@@ -129,6 +240,20 @@ def solve_hmm(
         Macro scheme: the implicit midpoint rule of the paper, or the 2-stage Gauss-Legendre
         method (order 4; micro boxes at both Gauss points of every step), as in
         :func:`hmm.solve_hmm`.
+    ends : {"fixed", "precessing"}, default "fixed"
+        End spins of the micro boxes: held at their initial values (3.11), or precessing about
+        their applied field like free spins (Remark 4: fixed ends turn against the precessing
+        interior and send exchange waves into the box).
+    layer : int, default 0
+        Extra particles on each side of every box, outside the averaging window and inside the
+        end spins (Remark 4); 0 is the paper's box of ``2r + 1`` particles.
+    layer_damping : float, default 0
+        Largest damping :math:`\alpha` of the exchange torque in the layer,
+        :math:`-\alpha_j J\,\mathbf{m}_j\times(\mathbf{m}_j\times\mathbf{S}_j)` with a quadratic
+        profile growing towards the ends (:mod:`hmm.chain.micro`); > 0 needs ``layer >= 1``.
+    spatial_field : bool, default False
+        ``H`` depends on the particle, ``H(t, s, x)`` at :math:`x_i = i\,\delta x` (see
+        :mod:`hmm.chain.field`): every particle of a box gets its own rotating frame.
     space_kernel : Kernel, optional
         Kernel :math:`K_\eta` of the spatial average; default: ``kernel``.
     initial : {"average", "sample"}, default "average"
@@ -138,70 +263,87 @@ def solve_hmm(
         Fine (Magnus) steps per :math:`\varepsilon` of the propagator and of the quadrature.
     exchange_steps_per_eps : int, default 4
         RK4 steps per :math:`\varepsilon` of the rotating-frame exchange problem (also at least this
-        many per unit of :math:`1/(\beta(4|J| + \max|\mathbf{H}|))`).
+        many per unit of :math:`1/\rho`, the rate of :func:`hmm.chain.micro.fine_grid`).
     dns_steps_per_eps : int, default 32
         RK4 steps per :math:`\varepsilon` of the direct simulation behind ``initial="average"``.
     tol, max_iter
-        Newton tolerance (on the update, relative to ``max(1, |M|)``) and iteration cap.
+        Newton tolerance (on the error left after an update, relative to ``max(1, |M|)``) and
+        iteration cap.
     dx : float, optional
-        Particle spacing, only for ``x``; default ``1/n``.
+        Particle spacing (positions of ``x`` and of a particle-dependent field); default ``1/n``.
     max_work : int, default 1e8
-        Refuse a run of more spin steps than this (each micro solve and Newton perturbation
-        counted).
+        Refuse a run of more spin steps than this (each micro solve and tangent counted).
 
     Returns
     -------
     Solution
-        ``t`` (N+1,), ``m`` (N+1, L, 3), ``x`` (L,) the macro points, ``stats``.
+        ``t`` (N+1,), ``m`` (N+1, L, 3), ``x`` (L,) the macro points, ``stats``; the spin steps
+        of the tangent-linear runs count in ``micro_steps`` and ``spin_steps``.
     """
-    _checks.field(H)
+    field = ChainField(H, spatial_field)
     m0 = chain_checks.chain_state("m0", m0)
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
     J, beta, gamma = chain_checks.constants(J, beta, gamma)
     macro = _checks.choice("macro", macro, MACRO_SCHEMES)
-    r = _checks.integer("r", r, 1)
-    ell = _checks.integer("ell", ell, 0)
+    box = BoxSettings.checked(r, ell, layer, layer_damping, ends)
     kernel = as_kernel("kernel", kernel)
     micro = MicroSettings.checked(eps, tau, kernel, beta, steps_per_eps, "magnus4", "centred")
     space_kernel = kernel if space_kernel is None else as_kernel("space_kernel", space_kernel)
     initial = _checks.choice("initial", initial, ("average", "sample"))
     exchange_steps_per_eps = _checks.integer("exchange_steps_per_eps", exchange_steps_per_eps, 1)
-    dns_steps_per_eps = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
-    tol = _checks.positive("tol", tol)
-    max_iter = _checks.integer("max_iter", max_iter, 1)
-    max_work = _checks.integer("max_work", max_work, 1)
+    dns = dict(J=J, beta=beta, gamma=gamma, max_work=_checks.integer("max_work", max_work, 1))
+    dns["steps_per_eps"] = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
+    newton = dict(
+        tol=_checks.positive("tol", tol), max_iter=_checks.integer("max_iter", max_iter, 1)
+    )
     n = m0.shape[0]
-    macro_idx = macro_particles(n, r, ell)
-    L = len(macro_idx)
+    macro_idx = macro_particles(n, box.r, box.ell)
     dx = chain_checks.spacing(dx, n)
-    H = fields.Counted(H)
-    grid = fine_grid(micro, J, fields.field_bound(H, T), exchange_steps_per_eps)
+    x = np.arange(n) * dx
+    grid = fine_grid(
+        micro, J, field.bound(T, x), exchange_steps_per_eps,
+        damping=box.layer_damping, jump=field.jump_bound(T, x),
+    )  # fmt: skip
+    check_work(N, 1 if macro == "midpoint" else 2, len(macro_idx), box, grid[0], dns["max_work"])
+    t = np.linspace(0.0, T, N + 1)
+    t_stage = stage_times(t, macro)
+    omega = space_weights(space_kernel, box.r)
+    boxes = MicroBoxes.build(
+        field, t_stage.reshape(-1), micro, grid, box, J=J, omega=omega,
+        x_box=box_positions(box, n, dx),
+    )  # fmt: skip
+    if initial == "average":
+        avg, steps = time_averages(field, m0, np.array([0.0]), micro, x=x, **dns)
+        M0, initial_steps = space_average(avg[0], box.r, box.ell, space_kernel), steps * n
+    else:
+        M0, initial_steps = m0[macro_idx], 0
+    M, counts = _march(boxes, M0, t, macro, gamma / beta, newton)
+    counts["spin_steps"] += initial_steps
+    stats = make_stats(field_evaluations=field.points, steps=N, **counts)
+    return Solution(t, M, stats, x[macro_idx])
+
+
+def check_work(N: int, stages: int, L: int, box: BoxSettings, n_c: int, max_work: int) -> None:
+    """Refuse a run whose micro solves alone (at least 10 boxes a macro point and stage) exceed ``max_work``."""
     _checks.work(
-        N * (1 if macro == "midpoint" else 2) * L * 10 * (2 * r - 1) * 2 * grid[0],
+        N * stages * L * 10 * box.interior * 2 * n_c,
         max_work,
         asked=(
-            f"chain solve_hmm with N = {N} macro steps, L = {L} boxes of {2 * r + 1} particles "
-            f"(at least 10 micro solves a step, {2 * grid[0]} RK4 steps each)"
+            f"chain solve_hmm with N = {N} macro steps, L = {L} boxes of {box.interior + 2} "
+            f"particles (at least 10 micro solves a step, {2 * n_c} RK4 steps each)"
         ),
         change="take fewer macro steps or boxes, shorten tau or raise eps",
     )
-    t = np.linspace(0.0, T, N + 1)
-    t_stage = stage_times(t, macro)
-    omega = space_weights(space_kernel, r)
-    boxes = MicroBoxes.build(H, t_stage.reshape(-1), micro, grid, r=r, ell=ell, J=J, omega=omega)
-    counts = {"micro_steps": 0, "spin_steps": 0}
-    if initial == "average":
-        kw = dict(J=J, beta=beta, gamma=gamma, steps_per_eps=dns_steps_per_eps, max_work=max_work)
-        avg, steps = time_averages(H, m0, np.array([0.0]), micro, **kw)
-        M0 = space_average(avg[0], r, ell, space_kernel)
-        counts["spin_steps"] += steps * n
-    else:
-        M0 = m0[macro_idx]
-    rhs = macro_rhs_of_boxes(boxes, t_stage.shape[1], neighbour_slots(L), gamma / beta, counts)
-    M, newton = march(
-        rhs, M0, t, macro=macro, predict=predicted_midpoint, tol=tol, max_iter=max_iter,
-        max_update=_MAX_UPDATE, chord=True,
+
+
+def _march(boxes: MicroBoxes, M0: np.ndarray, t: np.ndarray, macro: str, c: float, newton: dict):
+    """The macro steps of (3.10) with the Newton method in force; the macro values and the work counters."""
+    jacobian = _NEWTON["jacobian"]
+    stages = 1 if macro == "midpoint" else 2
+    rhs = MacroRhs(boxes, stages, M0.shape[0], c, jacobian)
+    M, counts = march(
+        rhs, M0, t, macro=macro, predict=predictor(macro, jacobian), max_update=_MAX_UPDATE,
+        chord=True, stop="update" if jacobian == "differences" else "estimate", **newton,
     )  # fmt: skip
-    stats = make_stats(field_evaluations=H.points, steps=N, **counts, **newton)
-    return Solution(t, M, stats, macro_idx * dx)
+    return M, dict(counts, **rhs.counts)
