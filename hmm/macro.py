@@ -141,7 +141,7 @@ def second_order_rhs(rhs: Callable, c: np.ndarray, eps: float, beta: float, gamm
     r"""The macro model ``rhs`` plus :math:`\varepsilon` times the missing drift, at stage ``i`` of step ``n`` (beyond the paper).
 
     :math:`\varepsilon\,(\beta\gamma\,\mathbf{M}\times(\mathbf{M}\times\mathbf{c}) - \gamma^2|\mathbf{M}|^2\,\mathbf{M}\times\mathbf{c})`
-    (:func:`hmm.reconstruction.missing_drift`) with its exact Jacobian; ``c`` of shape
+    (:func:`hmm.missing_drift`) with its exact Jacobian; ``c`` of shape
     ``(N, stages, 3)``, :math:`\mathbf{c}` at the stage times.
     """
 
@@ -282,12 +282,12 @@ def solve_hmm(
         field. Needs ``damping="macro"``.
     drift : {"paper", "second_order"}, default "paper"
         ``"paper"``: the macro model (3.2). ``"second_order"`` (beyond the paper): (3.2) plus
-        :math:`\varepsilon` times :func:`hmm.reconstruction.missing_drift`, the
+        :math:`\varepsilon` times :func:`hmm.missing_drift`, the
         :math:`O(\varepsilon\gamma)` drift that (3.2) with an undamped micro model misses, so
         that with ``lift="restriction"`` the macro solution is the averaged solution to
-        :math:`O(\varepsilon^2)` (:func:`hmm.reconstruction.reconstruct`). It uses
+        :math:`O(\varepsilon^2)` (:func:`hmm.reconstruct`). It uses
         :math:`\mathbf{c}(t) = \frac12\langle\mathbf{G}\times\mathbf{H}_1\rangle`
-        (:func:`hmm.reconstruction.drift_vector`), i.e. knowledge of the field beyond
+        (:func:`hmm.drift_vector`), i.e. knowledge of the field beyond
         :math:`\bar{\mathbf{H}}` that an HMM normally does not use (evaluations counted).
         Nothing to add for :math:`\gamma = 0` or a collinear oscillation. Needs
         ``damping="macro"``.
@@ -308,7 +308,7 @@ def solve_hmm(
     Solution
         ``t`` of shape ``(N + 1,)``, ``m`` of shape ``(N + 1, 3)``, ``stats``; with
         ``damping="macro"`` also ``dmdt``, the macro model's right-hand side at ``t``
-        (:func:`node_derivatives`) for the dense output of :func:`hmm.reconstruction.reconstruct`.
+        (:func:`node_derivatives`) for the dense output of :func:`hmm.reconstruct`.
     """
     _checks.field(H)
     M0 = _checks.vector3("M0", M0)

@@ -60,7 +60,7 @@ class Solution:
         Positions of the particles or macro points of a chain; None for a single spin.
     dmdt : ndarray, shape (n_t, 3), or None
         Right-hand side of the macro model at ``t`` (:func:`hmm.solve_hmm` with
-        ``damping="macro"``), for the dense output of :func:`hmm.reconstruction.dense_output`;
+        ``damping="macro"``), for the dense output of :func:`hmm.dense_output`;
         None elsewhere.
     """
 
