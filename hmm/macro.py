@@ -290,7 +290,10 @@ def solve_hmm(
         (:func:`hmm.drift_vector`), i.e. knowledge of the field beyond
         :math:`\bar{\mathbf{H}}` that an HMM normally does not use (evaluations counted).
         Nothing to add for :math:`\gamma = 0` or a collinear oscillation. Needs
-        ``damping="macro"``.
+        ``damping="macro"``. The alternative without :math:`\mathbf{c}`, the damping in the
+        micro model with the micro start lifted by restriction (a fixed point of the nonlinear
+        micro problem), is not offered: a prototype reached the same errors with some 100
+        times the field evaluations (``benchmarks/reconstruct_work.txt``).
     n_quad : int, default 64
         Samples per period of the field for :math:`\mathbf{c}(t)` at each stage time, with
         ``drift="second_order"``.
