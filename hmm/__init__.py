@@ -11,13 +11,15 @@ initial state second, then keyword-only options, and returns a :class:`Solution`
 - :func:`solve_hmm` -- the HMM: macro model (3.2), macro solver (3.3)
 - :func:`solve_dns` -- direct simulation of (1.2)
 - :func:`solve_averaged` -- the averaged equation (4.3) and its midpoint discretisation (4.10)
+- :func:`reconstruct`, :func:`corrector`, :func:`averaged_start` -- the oscillating solution
+  :math:`\mathbf{m}^\varepsilon` back from an HMM solution (:mod:`hmm.reconstruction`, beyond the paper)
 - :mod:`hmm.chain` -- a periodic chain of exchange-coupled spins (3.8): direct simulation and
   the HMM in time and space of Section 3.3
 - :mod:`hmm.fields` -- the paper's fields and the field helpers
 - :mod:`hmm.measure`, :mod:`hmm.claims` -- how the book measures, and its verdicts
 """
 
-from . import chain, claims, fields, measure
+from . import chain, claims, fields, measure, reconstruction
 from ._checks import MAX_WORK
 from .averaged import solve_averaged
 from .dns import solve_dns
@@ -27,6 +29,16 @@ from .kernels import Kernel, kernel
 from .ll_equation import landau_lifshitz
 from .macro import solve_hmm
 from .micro import solve_micro
+from .reconstruction import (
+    averaged_start,
+    corrector,
+    dense_output,
+    drift_vector,
+    fast_antiderivative,
+    missing_drift,
+    reconstruct,
+    second_order_drift,
+)
 from .solution import STAT_KEYS, Solution
 from .upscaling import flux_matrices, upscaled_flux
 
@@ -37,13 +49,22 @@ __all__ = [
     "NonConvergenceError",
     "Solution",
     "averaged_field",
+    "averaged_start",
     "chain",
     "claims",
+    "corrector",
+    "dense_output",
+    "drift_vector",
+    "fast_antiderivative",
     "fields",
     "flux_matrices",
     "kernel",
     "landau_lifshitz",
     "measure",
+    "missing_drift",
+    "reconstruct",
+    "reconstruction",
+    "second_order_drift",
     "solve_averaged",
     "solve_dns",
     "solve_hmm",

@@ -28,11 +28,19 @@ from .integrators import (
 from .kernels import Kernel, as_kernel
 from .ll_equation import cross_matrix
 from .micro import DEFAULT_STEPS_PER_EPS, MicroSettings
+from .reconstruction import (
+    DEFAULT_N_QUAD,
+    drift_vector,
+    missing_drift_from,
+    missing_drift_jacobian,
+)
 from .solution import Solution, make_stats
-from .upscaling import damped_flux_batch, flux_matrix_batch
+from .upscaling import damped_flux_batch, flux_matrix_batch, restricted_flux_matrix_batch
 
 DAMPING = ("macro", "micro")
 MACRO_SCHEMES = ("midpoint", "gauss4")
+LIFTS = {"none": flux_matrix_batch, "restriction": restricted_flux_matrix_batch}
+DRIFTS = ("paper", "second_order")
 _FD_STEP = 1e-6
 
 
@@ -129,6 +137,68 @@ def linear_rhs(A: np.ndarray, c: float) -> Callable:
     return rhs
 
 
+def second_order_rhs(rhs: Callable, c: np.ndarray, eps: float, beta: float, gamma: float):
+    r"""The macro model ``rhs`` plus :math:`\varepsilon` times the missing drift, at stage ``i`` of step ``n`` (beyond the paper).
+
+    :math:`\varepsilon\,(\beta\gamma\,\mathbf{M}\times(\mathbf{M}\times\mathbf{c}) - \gamma^2|\mathbf{M}|^2\,\mathbf{M}\times\mathbf{c})`
+    (:func:`hmm.missing_drift`) with its exact Jacobian; ``c`` of shape
+    ``(N, stages, 3)``, :math:`\mathbf{c}` at the stage times.
+    """
+
+    def with_drift(n, i, M, jacobian):
+        F, J = rhs(n, i, M, jacobian)
+        F = F + eps * missing_drift_from(c[n, i], M, beta, gamma)
+        if jacobian:
+            J = J + eps * missing_drift_jacobian(c[n, i], M, beta, gamma)
+        return F, J
+
+    return with_drift
+
+
+def interpolate_stages(t_stage: np.ndarray, values: np.ndarray, t: np.ndarray) -> np.ndarray:
+    r"""Values given at the stage times, at the times ``t``: cubic Lagrange interpolation (beyond the paper).
+
+    Each time takes the four nearest stage times (all, if fewer), so a smooth quantity is
+    interpolated with error :math:`O(\Delta t^4)`. ``values`` of shape ``t_stage.shape + X``,
+    ``t`` of shape ``(n,)``; returns ``(n,) + X``.
+    """
+    ts = t_stage.reshape(-1)
+    flat = values.reshape((len(ts),) + values.shape[t_stage.ndim :])
+    k = min(4, len(ts))
+    first = np.clip(np.searchsorted(ts, t) - k // 2, 0, len(ts) - k)
+    x = ts[first[:, None] + np.arange(k)]
+    weights = np.ones_like(x)
+    for j in range(k):
+        for i in range(k):
+            if i != j:
+                weights[:, j] *= (t - x[:, i]) / (x[:, j] - x[:, i])
+    return np.einsum("nk,nk...->n...", weights, flat[first[:, None] + np.arange(k)])
+
+
+def node_derivatives(
+    t: np.ndarray, t_stage: np.ndarray, A: np.ndarray, c: np.ndarray | None, m: np.ndarray,
+    micro: MicroSettings, gamma: float,
+) -> np.ndarray:  # fmt: skip
+    r"""The macro model's right-hand side at the nodes, for the dense output (beyond the paper).
+
+    (3.2) at :math:`(t_n, \mathbf{M}_n)`, with :math:`\mathcal{A}(t_n)` (and :math:`\mathbf{c}(t_n)`
+    of ``drift="second_order"``, if given) interpolated from the stage times
+    (:func:`interpolate_stages`): no more micro problems or field evaluations, and an error
+    :math:`O(\Delta t^4)` where the flux is smooth in :math:`t_a` (with ``lift="restriction"``).
+    Shape ``(N + 1, 3)``.
+    """
+    A_nodes = interpolate_stages(t_stage, A, t)[:, None]
+    c_nodes = None if c is None else interpolate_stages(t_stage, c, t)[:, None]
+    rhs = macro_model(A_nodes, micro, gamma, c_nodes)
+    return np.stack([rhs(n, 0, m[n], False)[0] for n in range(len(t))])
+
+
+def macro_model(A: np.ndarray, micro: MicroSettings, gamma: float, c: np.ndarray | None):
+    """(3.2) with the flux matrices ``A`` (:func:`linear_rhs`), plus the missing drift if ``c`` is given (:func:`second_order_rhs`)."""
+    rhs = linear_rhs(A, gamma / micro.beta)
+    return rhs if c is None else second_order_rhs(rhs, c, micro.eps, micro.beta, gamma)
+
+
 def damped_micro_rhs(
     H: Callable, t_stage: np.ndarray, micro: MicroSettings, gamma: float, used: list
 ):
@@ -154,8 +224,9 @@ def solve_hmm(
     H: Callable, M0, *, T: float, N: int, eps: float, tau: float, kernel: Kernel,
     beta: float = 1.0, gamma: float = 1.0, macro: str = "midpoint",
     micro_method: str | None = None, steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
-    window: str = "centred", damping: str = "macro", project: bool = False,
-    tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER, max_work: int = _checks.MAX_WORK,
+    window: str = "centred", damping: str = "macro", lift: str = "none", drift: str = "paper",
+    n_quad: int = DEFAULT_N_QUAD, project: bool = False, tol: float = DEFAULT_TOL,
+    max_iter: int = DEFAULT_MAX_ITER, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""HMM for a single spin: the macro solver (3.3) with the upscaled flux (3.5)/(3.7).
 
@@ -200,6 +271,32 @@ def solve_hmm(
         same implicit midpoint rule. The flux is then nonlinear in :math:`\mathbf{M}`, so every
         Newton iteration solves the micro problem again, for seven initial states in one batch
         (the state and the six of a central-difference Jacobian).
+    lift : {"none", "restriction"}, default "none"
+        Initial data of the micro problems. ``"none"``: :math:`\mathbf{M}` (the paper), which
+        leaves an :math:`O(\varepsilon)` flux error oscillating with the phase
+        :math:`t_a/\varepsilon`. ``"restriction"`` (beyond the paper): the state whose micro
+        trajectory has kernel average :math:`\mathbf{M}`, i.e. the flux
+        :math:`\mathcal{A}\mathcal{B}^{-1}\mathbf{M}`
+        (:func:`hmm.upscaling.restricted_flux_matrix_batch`), consistent to
+        :math:`O(\varepsilon^2)`, with no more field evaluations and no knowledge of the
+        field. Needs ``damping="macro"``.
+    drift : {"paper", "second_order"}, default "paper"
+        ``"paper"``: the macro model (3.2). ``"second_order"`` (beyond the paper): (3.2) plus
+        :math:`\varepsilon` times :func:`hmm.missing_drift`, the
+        :math:`O(\varepsilon\gamma)` drift that (3.2) with an undamped micro model misses, so
+        that with ``lift="restriction"`` the macro solution is the averaged solution to
+        :math:`O(\varepsilon^2)` (:func:`hmm.reconstruct`). It uses
+        :math:`\mathbf{c}(t) = \frac12\langle\mathbf{G}\times\mathbf{H}_1\rangle`
+        (:func:`hmm.drift_vector`), i.e. knowledge of the field beyond
+        :math:`\bar{\mathbf{H}}` that an HMM normally does not use (evaluations counted).
+        Nothing to add for :math:`\gamma = 0` or a collinear oscillation. Needs
+        ``damping="macro"``. The alternative without :math:`\mathbf{c}`, the damping in the
+        micro model with the micro start lifted by restriction (a fixed point of the nonlinear
+        micro problem), is not offered: a prototype reached the same errors with some 100
+        times the field evaluations (``benchmarks/reconstruct_work.txt``).
+    n_quad : int, default 64
+        Samples per period of the field for :math:`\mathbf{c}(t)` at each stage time, with
+        ``drift="second_order"``.
     project : bool, default False
         Renormalise :math:`\mathbf{M}_{n+1}` to :math:`|\mathbf{M}_0|` after each macro step
         (the projection mentioned in Section 6).
@@ -212,7 +309,9 @@ def solve_hmm(
     Returns
     -------
     Solution
-        ``t`` of shape ``(N + 1,)``, ``m`` of shape ``(N + 1, 3)``, ``stats``.
+        ``t`` of shape ``(N + 1,)``, ``m`` of shape ``(N + 1, 3)``, ``stats``; with
+        ``damping="macro"`` also ``dmdt``, the macro model's right-hand side at ``t``
+        (:func:`node_derivatives`) for the dense output of :func:`hmm.reconstruct`.
     """
     _checks.field(H)
     M0 = _checks.vector3("M0", M0)
@@ -221,6 +320,14 @@ def solve_hmm(
     gamma = _checks.nonnegative("gamma", gamma)
     macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     damping = _checks.choice("damping", damping, DAMPING)
+    lift = _checks.choice("lift", lift, tuple(LIFTS))
+    drift = _checks.choice("drift", drift, DRIFTS)
+    n_quad = _checks.integer("n_quad", n_quad, 4)
+    if damping == "micro" and (lift, drift) != ("none", "paper"):
+        raise ValueError(
+            "lift and drift must be 'none' and 'paper' with damping='micro': they lift and "
+            "correct the macro model (3.2) with the undamped micro model"
+        )
     project = _checks.flag("project", project)
     tol = _checks.positive("tol", tol)
     max_iter = _checks.integer("max_iter", max_iter, 1)
@@ -241,12 +348,14 @@ def solve_hmm(
     t_stage = stage_times(t, macro)
     if damping == "macro":
         windows = [t_stage.size]
-        A = flux_matrix_batch(H, t_stage.reshape(-1), micro).reshape(t_stage.shape + (3, 3))
-        rhs = linear_rhs(A, gamma / micro.beta)
+        A = LIFTS[lift](H, t_stage.reshape(-1), micro).reshape(t_stage.shape + (3, 3))
+        c = None if drift == "paper" else drift_vector(H, t_stage, n_quad=n_quad)
+        rhs = macro_model(A, micro, gamma, c)
     else:
         windows = [0]
         rhs = damped_micro_rhs(H, t_stage, micro, gamma, windows)
     m, newton = march(rhs, M0, t, macro=macro, project=project, tol=tol, max_iter=max_iter)
+    dmdt = node_derivatives(t, t_stage, A, c, m, micro, gamma) if damping == "macro" else None
     micro_steps = windows[0] * micro.steps
     stats = make_stats(
         field_evaluations=H.points,
@@ -255,4 +364,4 @@ def solve_hmm(
         spin_steps=micro_steps,
         **newton,
     )
-    return Solution(t, m, stats)
+    return Solution(t, m, stats, dmdt=dmdt)

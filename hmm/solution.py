@@ -58,9 +58,14 @@ class Solution:
         The work counters of :data:`STAT_KEYS`, all present on every solver and path.
     x : ndarray, shape (n_points,), or None
         Positions of the particles or macro points of a chain; None for a single spin.
+    dmdt : ndarray, shape (n_t, 3), or None
+        Right-hand side of the macro model at ``t`` (:func:`hmm.solve_hmm` with
+        ``damping="macro"``), for the dense output of :func:`hmm.dense_output`;
+        None elsewhere.
     """
 
     t: np.ndarray
     m: np.ndarray
     stats: dict = field(default_factory=make_stats)
     x: np.ndarray | None = None
+    dmdt: np.ndarray | None = None
