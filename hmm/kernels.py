@@ -36,7 +36,8 @@ def kernel_coefficients(p: int, q: int) -> tuple[sympy.Rational, ...]:
 
     They solve the moment conditions of Section 2.2,
     :math:`\sum_k c_k \mu_{j+k} = \delta_{j0}` for :math:`j = 0, \dots, \lfloor p/2 \rfloor`,
-    where :math:`\mu_i = \int_{-1/2}^{1/2} t^{2i} (1-4t^2)^{q+1} dt` is computed by sympy.
+    in rational arithmetic (sympy), with the moments of the weight in closed form (a Beta
+    integral, :func:`weight_moment`).
 
     Parameters
     ----------
@@ -53,12 +54,23 @@ def kernel_coefficients(p: int, q: int) -> tuple[sympy.Rational, ...]:
     p = _checks.integer("p", p, 0)
     q = _checks.integer("q", q, -1)
     n = p // 2 + 1
-    weight = sympy.expand((1 - 4 * T**2) ** (q + 1))
-    half = sympy.Rational(1, 2)
-    mu = [sympy.integrate(T ** (2 * i) * weight, (T, -half, half)) for i in range(2 * n - 1)]
+    mu = [weight_moment(i, q + 1) for i in range(2 * n - 1)]
     system = sympy.Matrix(n, n, lambda j, k: mu[j + k])
     rhs = sympy.Matrix([1] + [0] * (n - 1))
-    return tuple(sympy.nsimplify(c) for c in system.LUsolve(rhs))
+    return tuple(sympy.Rational(c) for c in system.LUsolve(rhs))
+
+
+def weight_moment(i: int, a: int) -> sympy.Rational:
+    r"""The moment :math:`\mu_i = \int_{-1/2}^{1/2} t^{2i}(1-4t^2)^a\,dt`, exactly.
+
+    With :math:`t = \sqrt v/2` it is the Beta integral :math:`2^{-2i-1} B(i + \tfrac12, a + 1)`,
+
+    .. math::  \mu_i = \frac{a!}{2^{2i+1}\prod_{j=0}^{a}(i + j + \tfrac12)},
+
+    a rational number (beyond the paper; sympy's symbolic integral gives the same, slower).
+    """
+    half = sympy.Rational(1, 2)
+    return sympy.factorial(a) / (2 ** (2 * i + 1) * sympy.prod(i + j + half for j in range(a + 1)))
 
 
 @dataclass(frozen=True)

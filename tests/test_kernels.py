@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 import hmm
-from hmm.kernels import T
+from hmm.kernels import T, weight_moment
 
 pq = st.tuples(st.integers(0, 9), st.integers(-1, 8))
 
@@ -23,6 +23,15 @@ def test_moments_exact(pq):
     assert sympy.integrate(expr, (T, -half, half)) == 1
     for r in range(1, p + 1):
         assert sympy.integrate(expr * T**r, (T, -half, half)) == 0
+
+
+@pytest.mark.parametrize("a", range(0, 7))
+def test_weight_moments_closed_form_is_the_integral(a):
+    """mu_i = int t^(2i) (1 - 4t^2)^a dt over [-1/2, 1/2]: the Beta-function form is exact."""
+    half = sympy.Rational(1, 2)
+    for i in range(4):
+        exact = sympy.integrate(T ** (2 * i) * (1 - 4 * T**2) ** a, (T, -half, half))
+        assert weight_moment(i, a) == exact
 
 
 @settings(max_examples=25, deadline=None)
