@@ -35,7 +35,12 @@ from .reconstruction import (
     missing_drift_jacobian,
 )
 from .solution import Solution, make_stats
-from .upscaling import damped_flux_batch, flux_matrix_batch, restricted_flux_matrix_batch
+from .upscaling import (
+    check_quadrature,
+    damped_flux_batch,
+    flux_matrix_batch,
+    restricted_flux_matrix_batch,
+)
 
 DAMPING = ("macro", "micro")
 MACRO_SCHEMES = ("midpoint", "gauss4")
@@ -200,8 +205,9 @@ def macro_model(A: np.ndarray, micro: MicroSettings, gamma: float, c: np.ndarray
 
 
 def damped_micro_rhs(
-    H: Callable, t_stage: np.ndarray, micro: MicroSettings, gamma: float, used: list
-):
+    H: Callable, t_stage: np.ndarray, micro: MicroSettings, gamma: float, used: list,
+    quadrature: str = "simpson",
+):  # fmt: skip
     r""":math:`\mathbf{F}_\gamma` of the damped micro model at the stage times, Jacobian by central differences.
 
     The state and its six perturbations are solved as one batch of micro problems; ``used``
@@ -213,7 +219,8 @@ def damped_micro_rhs(
         batch = (
             np.concatenate([M[None], M + d * np.eye(3), M - d * np.eye(3)]) if jacobian else M[None]
         )
-        F = damped_flux_batch(H, np.full(len(batch), t_stage[n, i]), batch, micro, gamma)
+        t_a = np.full(len(batch), t_stage[n, i])
+        F = damped_flux_batch(H, t_a, batch, micro, gamma, quadrature)
         used[0] += len(batch)
         return F[0], ((F[1:4] - F[4:7]) / (2 * d)).T if jacobian else None
 
@@ -227,6 +234,7 @@ def solve_hmm(
     window: str = "centred", damping: str = "macro", lift: str = "none", drift: str = "paper",
     n_quad: int = DEFAULT_N_QUAD, project: bool = False, tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER, max_work: int = _checks.MAX_WORK,
+    quadrature: str = "simpson",
 ) -> Solution:  # fmt: skip
     r"""HMM for a single spin: the macro solver (3.3) with the upscaled flux (3.5)/(3.7).
 
@@ -305,6 +313,11 @@ def solve_hmm(
         raises :class:`hmm.NonConvergenceError`.
     max_work : int, default 1e8
         Refuse a run of more micro steps than this (see :data:`hmm.STAT_KEYS`).
+    quadrature : {"simpson", "parts"}, default "simpson"
+        Quadrature of the flux, as in :func:`hmm.upscaled_flux`: the paper's Simpson rule on
+        :math:`K_\tau\,d\mathbf{m}/ds`, or (beyond the paper) :math:`-\int K_\tau'\mathbf{m}\,ds`
+        by parts, which needs ``kernel.q >= 0`` and evaluates the field :math:`2n` times per
+        micro window of :math:`n` steps instead of :math:`3n + 1`.
 
     Returns
     -------
@@ -336,6 +349,7 @@ def solve_hmm(
     micro = MicroSettings.checked(
         eps, tau, kernel, beta, steps_per_eps, micro_method, window, damped=damping == "micro"
     )
+    quadrature = check_quadrature(quadrature, kernel)
     stages = 1 if macro == "midpoint" else 2
     micro.check_work(
         stages * N if damping == "macro" else 7 * stages * N,
@@ -348,12 +362,13 @@ def solve_hmm(
     t_stage = stage_times(t, macro)
     if damping == "macro":
         windows = [t_stage.size]
-        A = LIFTS[lift](H, t_stage.reshape(-1), micro).reshape(t_stage.shape + (3, 3))
+        A = LIFTS[lift](H, t_stage.reshape(-1), micro, quadrature)
+        A = A.reshape(t_stage.shape + (3, 3))
         c = None if drift == "paper" else drift_vector(H, t_stage, n_quad=n_quad)
         rhs = macro_model(A, micro, gamma, c)
     else:
         windows = [0]
-        rhs = damped_micro_rhs(H, t_stage, micro, gamma, windows)
+        rhs = damped_micro_rhs(H, t_stage, micro, gamma, windows, quadrature)
     m, newton = march(rhs, M0, t, macro=macro, project=project, tol=tol, max_iter=max_iter)
     dmdt = node_derivatives(t, t_stage, A, c, m, micro, gamma) if damping == "macro" else None
     micro_steps = windows[0] * micro.steps

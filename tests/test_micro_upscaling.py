@@ -8,6 +8,7 @@ import hmm
 from hmm import fields
 from hmm.ll_equation import cayley_rotation, cross_matrix, exp_rotation
 from hmm.micro import cumulative_product
+from hmm.upscaling import grid_fourier
 from tests.conftest import averaged_slow
 
 
@@ -160,3 +161,112 @@ def test_flux_matrices_batch_equals_single(circular):
     np.testing.assert_allclose(
         A[1, 0], hmm.flux_matrices(circular, 0.3, eps=0.01, tau=0.05, kernel=K), atol=1e-15
     )
+
+
+# kernel, tau/eps, micro steps per eps: coarse grids where D differs from K^ (some by orders of
+# magnitude: aliasing), and one fine grid where they agree
+GRID_CASES = [
+    ((1, 0), 2.0, 3),
+    ((1, 0), 2.0, 32),
+    ((1, 4), 3.0, 4),
+    ((1, 5), 4.5, 4),
+    ((5, 4), 5.0, 6),
+    ((1, 10), 8.0, 2),
+    ((1, 6), 5.0, 3),
+    ((3, 4), 7.0, 4),
+]
+
+
+@pytest.mark.parametrize("quadrature", ["simpson", "parts"])
+@pytest.mark.parametrize("pq, rho, steps", GRID_CASES)
+def test_grid_fourier_is_the_measured_averaging_factor(pq, rho, steps, quadrature):
+    """For the field (5.1) and M = e_z the flux error is beta [D(1) cos(2 pi t_a/eps) (1, 1, 0)]_x e_z
+    to O(eps): its envelope over the phases {t_a/eps}, divided by sqrt 2, is |D(1)| (eps = 1e-7,
+    so the O(eps) tail is ~1e-8), not |K^(rho)|: 0.33 instead of 5e-6 for K^{1,10}, rho = 8 on
+    two Simpson steps per period."""
+    K = hmm.kernel(*pq)
+    eps = 1e-7
+    t_a = (3_000_000 + np.arange(16) / 16) * eps
+    A = hmm.flux_matrices(
+        fields.fig51_right, t_a, eps=eps, tau=rho * eps, kernel=K, steps_per_eps=steps,
+        quadrature=quadrature,
+    )  # fmt: skip
+    measured = np.linalg.norm(A @ [0.0, 0.0, 1.0], axis=1).max() / np.sqrt(2)
+    D = float(grid_fourier(K, 1.0, rho=rho, steps_per_eps=steps, quadrature=quadrature))
+    assert measured == pytest.approx(abs(D), rel=1e-3, abs=5e-8)
+
+
+@pytest.mark.parametrize("quadrature", ["simpson", "parts"])
+@pytest.mark.parametrize("pq", [(1, 0), (1, 3), (3, 4), (5, 4), (1, 7)])
+def test_grid_fourier_tends_to_kernel_fourier(pq, quadrature):
+    """Where the micro grid resolves the kernel and the harmonic, D(nu) = K^(nu rho)."""
+    K = hmm.kernel(*pq)
+    nu = np.array([[0.0, 0.5, 1.0], [2.0, 3.3, 4.0]])
+    for rho in (2.0, 5.0, 8.5):
+        D = grid_fourier(K, nu, rho=rho, steps_per_eps=64, quadrature=quadrature)
+        assert D.shape == nu.shape
+        np.testing.assert_allclose(D, K.fourier(nu * rho), atol=1e-5)
+        coarse = grid_fourier(K, nu, rho=rho, steps_per_eps=16, quadrature=quadrature)
+        fine_error = np.abs(D - K.fourier(nu * rho)).max()
+        assert fine_error < 0.1 * np.abs(coarse - K.fourier(nu * rho)).max()
+
+
+@pytest.mark.parametrize("window", ["centred", "forward"])
+def test_parts_flux_is_the_simpson_flux_up_to_the_quadrature_error(slow, window):
+    """-int K_tau' m ds = int K_tau dm/ds ds for q >= 0: the two quadratures agree to their
+    (micro-step) errors, which fall as the micro grid is refined."""
+    K = hmm.kernel(3, 4)
+    t_a = np.array([0.11, 0.52, 0.93])
+    kw = dict(eps=1e-3, tau=6.3e-3, kernel=K, window=window)
+
+    def gap(steps):
+        simpson, parts = (
+            hmm.flux_matrices(slow, t_a, steps_per_eps=steps, quadrature=quad, **kw)
+            for quad in ("simpson", "parts")
+        )
+        return np.abs(simpson - parts).max()
+
+    assert gap(64) < 1e-7
+    assert gap(64) < 0.01 * gap(8)
+    M = np.array([0.48, 0.6, 0.64])
+    F = hmm.upscaled_flux(slow, 0.52, M, steps_per_eps=64, quadrature="parts", **kw)
+    np.testing.assert_allclose(
+        F, hmm.flux_matrices(slow, 0.52, steps_per_eps=64, **kw) @ M, atol=1e-7
+    )
+
+
+def test_parts_avoids_the_aliasing_of_simpson_on_two_steps_per_period():
+    """K^{1,10}, tau = 8 eps, 2 micro steps per period: Simpson samples cos(2 pi s/eps) at
+    s = j eps/2 (values +-1) and its weights do not cancel them, so the flux of the field (5.1)
+    is off by sqrt(2)/3; by parts the nodes see only the propagator, whose first-order part is
+    the exact Gauss integral of the field, and the flux is off by the O(eps) tail only."""
+    K, eps = hmm.kernel(1, 10), 1e-7
+    t_a = 0.3 + np.arange(8) / 8 * eps
+    kw = dict(eps=eps, tau=8 * eps, kernel=K, steps_per_eps=2)
+    error = {  # the averaged flux -M x Hbar is 0 for M = e_z
+        quad: np.linalg.norm(
+            hmm.flux_matrices(fields.fig51_right, t_a, quadrature=quad, **kw) @ [0.0, 0.0, 1.0],
+            axis=1,
+        ).max()
+        for quad in ("simpson", "parts")
+    }
+    assert error["simpson"] == pytest.approx(np.sqrt(2) / 3, rel=1e-3)
+    assert error["parts"] < 1e-6
+    assert abs(K.fourier(8.0)) < 1e-5
+
+
+@pytest.mark.parametrize("lift", ["none", "restriction"])
+@pytest.mark.parametrize("macro, stages", [("midpoint", 1), ("gauss4", 2)])
+def test_parts_evaluates_the_field_twice_per_micro_step(squared, macro, stages, lift):
+    """Simpson on K dm/ds: 2 Magnus Gauss points per step and the n + 1 nodes; by parts: 2n,
+    with the paper's micro start and with the restriction lift alike."""
+    kw = dict(
+        T=1.0, N=5, eps=1e-3, tau=5e-3, kernel=hmm.kernel(5, 4), macro=macro, steps_per_eps=8,
+        lift=lift,
+    )  # fmt: skip
+    n = 40  # micro steps per window: tau / eps x steps_per_eps
+    simpson = hmm.solve_hmm(squared, fields.FIG54_M0, **kw)
+    parts = hmm.solve_hmm(squared, fields.FIG54_M0, quadrature="parts", **kw)
+    assert simpson.stats["field_evaluations"] == 5 * stages * (3 * n + 1)
+    assert parts.stats["field_evaluations"] == 5 * stages * 2 * n
+    assert np.abs(parts.m - simpson.m).max() < 1e-4  # both micro errors at 8 steps per eps

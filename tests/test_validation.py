@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import hmm
+from hmm.upscaling import grid_fourier
 
 K = hmm.kernel(1, -1)
 M = [0.0, 0.0, 1.0]
@@ -60,6 +61,19 @@ HMM = dict(T=1.0, N=4, eps=0.1, tau=0.5, kernel=K)
             ),
             "micro_method must be one of",
         ),
+        (
+            lambda: hmm.flux_matrices(good, 0.0, eps=0.1, tau=0.5, kernel=K, quadrature="parts"),
+            "quadrature='parts' needs a kernel that vanishes at \\+-1/2 \\(q >= 0\\)",
+        ),
+        (
+            lambda: hmm.upscaled_flux(good, 0.0, M, eps=0.1, tau=0.5, kernel=K, quadrature="trap"),
+            "quadrature must be one of",
+        ),
+        (lambda: hmm.solve_hmm(good, M, **HMM, quadrature="parts"), "quadrature='parts' needs"),
+        (lambda: grid_fourier(K, 1.0, rho=0.0, steps_per_eps=4), "rho must be > 0"),
+        (lambda: grid_fourier(K, 1.0, rho=2.0, steps_per_eps=0), "steps_per_eps must be"),
+        (lambda: grid_fourier(K, np.nan, rho=2.0, steps_per_eps=4), "nu must be finite"),
+        (lambda: grid_fourier(K, 1.0, rho=2.0, steps_per_eps=4, quadrature="parts"), "q >= 0"),
         (lambda: hmm.solve_hmm(good, M, **{**HMM, "N": 0}), "N must be an integer >= 1"),
         (lambda: hmm.solve_hmm(good, M, **{**HMM, "T": 0.0}), "T must be > 0"),
         (lambda: hmm.solve_hmm(good, M, **{**HMM, "eps": -1.0}), "eps must be > 0"),
