@@ -9,6 +9,8 @@ initial state second, then keyword-only options, and returns a :class:`Solution`
 - :func:`solve_micro` -- the micro problem (3.4)/(3.6)
 - :func:`upscaled_flux`, :func:`flux_matrices` -- the upscaled flux (3.5)/(3.7)
 - :func:`solve_hmm` -- the HMM: macro model (3.2), macro solver (3.3)
+- :func:`choose_parameters` -- the HMM's parameters for a tolerance, from an error model (beyond
+  the paper; :mod:`hmm.choose`)
 - :func:`solve_dns` -- direct simulation of (1.2)
 - :func:`solve_averaged` -- the averaged equation (4.3) and its midpoint discretisation (4.10)
 - :func:`reconstruct`, :func:`corrector`, :func:`averaged_start` -- the oscillating solution
@@ -22,6 +24,7 @@ initial state second, then keyword-only options, and returns a :class:`Solution`
 from . import chain, claims, fields, measure, reconstruction
 from ._checks import MAX_WORK
 from .averaged import solve_averaged
+from .choose import Choice, choose_parameters
 from .dns import solve_dns
 from .fields import averaged_field
 from .integrators import NonConvergenceError
@@ -45,12 +48,14 @@ from .upscaling import flux_matrices, upscaled_flux
 __all__ = [
     "MAX_WORK",
     "STAT_KEYS",
+    "Choice",
     "Kernel",
     "NonConvergenceError",
     "Solution",
     "averaged_field",
     "averaged_start",
     "chain",
+    "choose_parameters",
     "claims",
     "corrector",
     "dense_output",

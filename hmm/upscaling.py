@@ -136,14 +136,33 @@ def grid_fourier(
     nu = np.asarray(nu, dtype=float)
     if not np.all(np.isfinite(nu)):
         raise ValueError("nu must be finite")
+    x, rows = harmonic_rows(nu.reshape(-1), micro, quadrature)
+    return (rows @ quadrature_weights(x, kernel, rho, quadrature)).reshape(nu.shape)
+
+
+def quadrature_weights(
+    s: np.ndarray, kernel: Kernel, tau: float, quadrature: str, window: str = "centred"
+) -> np.ndarray:
+    """:func:`kernel_weights` (``quadrature="simpson"``) or :func:`parts_weights` (``"parts"``)."""
+    weights = kernel_weights if quadrature == "simpson" else parts_weights
+    return weights(s, kernel, tau, window)
+
+
+def harmonic_rows(
+    nu: np.ndarray, micro: MicroSettings, quadrature: str
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""What the quadrature weights multiply for the harmonic :math:`e^{2\pi i\nu x}`, one row per :math:`\nu`.
+
+    On the micro grid ``x`` of ``micro`` (in units of :math:`\varepsilon`: ``micro.eps = 1``):
+    :math:`\cos 2\pi\nu x_j` for ``"simpson"``, :math:`\mathrm{Re}\,G_j(\nu)` of
+    :func:`step_integrals` for ``"parts"``; :math:`D(\nu)` of :func:`grid_fourier` is the row
+    times :func:`quadrature_weights`, for any kernel. Returns ``x`` and the rows, shape
+    ``(len(nu), len(x))``.
+    """
     x, centre = micro.grid()
-    flat = nu.reshape(-1)
     if quadrature == "simpson":
-        D = np.cos(2 * np.pi * np.outer(flat, x)) @ kernel_weights(x, kernel, micro.tau)
-    else:
-        G = step_integrals(flat, x, centre, micro.method)
-        D = np.real(G) @ parts_weights(x, kernel, micro.tau)
-    return D.reshape(nu.shape)
+        return x, np.cos(2 * np.pi * np.outer(nu, x))
+    return x, np.real(step_integrals(nu, x, centre, micro.method))
 
 
 def step_integrals(nu: np.ndarray, x: np.ndarray, centre: int, method: str) -> np.ndarray:
@@ -173,12 +192,10 @@ def window_flux(
     (``quadrature="simpson"``) or :math:`\sum_j (-w_j K_\tau'(s_j - c))\,\Phi(s_j)`
     (``"parts"``, :func:`parts_weights`: no field at the nodes), shape ``(len(t_a), 3, 3)``.
     """
-    if quadrature == "parts":
-        weights = parts_weights(s, micro.kernel, micro.tau, micro.window)
-        return np.einsum("j,bjik->bik", weights, Phi)
-    weights = kernel_weights(s, micro.kernel, micro.tau, micro.window)
-    dPhi = micro.beta * cross_matrix(field_on_window(H, t_a, s, micro.eps)) @ Phi
-    return np.einsum("j,bjik->bik", weights, dPhi)
+    weights = quadrature_weights(s, micro.kernel, micro.tau, quadrature, micro.window)
+    if quadrature == "simpson":  # d Phi/ds from the micro equation at the nodes
+        Phi = micro.beta * cross_matrix(field_on_window(H, t_a, s, micro.eps)) @ Phi
+    return np.einsum("j,bjik->bik", weights, Phi)
 
 
 def flux_matrix_batch(
@@ -239,11 +256,10 @@ def damped_flux_batch(
     with ``quadrature="parts"``, :math:`-\int K_\tau'(s)\,\mathbf{m}(s)\,ds` (:func:`parts_weights`).
     """
     s, m = damped_micro_states(H, t_a, M, micro, gamma)
-    if quadrature == "parts":
-        return np.einsum("j,bjk->bk", parts_weights(s, micro.kernel, micro.tau, micro.window), m)
-    weights = kernel_weights(s, micro.kernel, micro.tau, micro.window)
-    dm = landau_lifshitz(m, field_on_window(H, t_a, s, micro.eps), micro.beta, gamma)
-    return np.einsum("j,bjk->bk", weights, dm)
+    weights = quadrature_weights(s, micro.kernel, micro.tau, quadrature, micro.window)
+    if quadrature == "simpson":  # dm/ds from the micro equation at the nodes
+        m = landau_lifshitz(m, field_on_window(H, t_a, s, micro.eps), micro.beta, gamma)
+    return np.einsum("j,bjk->bk", weights, m)
 
 
 def flux_matrices(
