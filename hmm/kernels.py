@@ -151,6 +151,8 @@ class Kernel:
         whose first nonzero terms, :math:`j` near :math:`(q+1)/2`, give the decay
         :math:`\kappa^{-(q+2)}` of Lemma 1. That sum is used for :math:`\kappa > 2d + 8`, where
         its terms decrease; below, Gauss-Legendre quadrature with 64 nodes, exact to round-off.
+        What the flux quadrature on a micro grid applies instead is
+        :func:`hmm.upscaling.grid_fourier`, which tends to this as the grid is refined.
         """
         w = np.abs(np.asarray(w, dtype=float))
         p = self._full_polynomial
