@@ -693,11 +693,17 @@ class Search:
         self.first = None  # the smallest N that leaves room for the averaging
         self.floor = np.inf
         self.closest = np.inf  # least (averaging + micro) / room seen
+        self.blocked = 0  # N in a row at which the floor alone fills the budget
         self._tables: dict = {}
 
     def done(self, N: int, stages: int) -> bool:
-        """Whether no :math:`N` from here on can do better (three times the first that fit, or dearer)."""
-        if self.first is not None and N > 3 * self.first:
+        """Whether no :math:`N` from here on can do better.
+
+        Beyond three times the first :math:`N` that left room, or dearer than the best, or after
+        three :math:`N` in a row at which the macro error is below 1% of the budget and the
+        floor alone fills it (more steps only move the phases :math:`t_n/\varepsilon`).
+        """
+        if self.blocked >= 3 or (self.first is not None and N > 3 * self.first):
             return True
         return self.best is not None and N * stages * self.options[0][0] >= self.best[-1]
 
@@ -705,6 +711,7 @@ class Search:
         """Try every grid and quadrature for :math:`N` steps in order of work; keep the first that fits."""
         self.floor = min(self.floor, r.floor)
         room = self.budget - r.macro - r.floor
+        self.blocked = self.blocked + 1 if r.floor >= self.budget > 100 * r.macro else 0
         if room <= 0:
             return
         self.first = N if self.first is None else self.first
