@@ -43,6 +43,11 @@ the period being exactly :math:`\varepsilon`: :math:`|D|` and :math:`|D'|` are m
 sequences :math:`t_n/\varepsilon`: shifted origins and drifts of up to four periods over
 :math:`[0, T]` (:func:`phase_sets`). A period further off gives other phase sequences of the same
 kind, which the nine sample but do not bound.
+
+The model is that of the paper's HMM, :func:`hmm.solve_hmm` with ``lift="none"`` and
+``drift="paper"``, measured against the solution of (4.3). The options ``lift="restriction"``
+and ``drift="second_order"`` remove the phase term and change the drift, aiming at the second-order
+average that :func:`hmm.reconstruct` needs; their errors against (4.3) are not what this predicts.
 """
 
 from __future__ import annotations
@@ -170,11 +175,16 @@ class Choice:
         return self.rho * self.eps
 
     def solve_kwargs(self) -> dict:
-        """Keywords for :func:`hmm.solve_hmm`: ``hmm.solve_hmm(H, M0, T=T, **choice.solve_kwargs())``."""
+        """Keywords for :func:`hmm.solve_hmm`: ``hmm.solve_hmm(H, M0, T=T, **choice.solve_kwargs())``.
+
+        They pin what the error model assumes: the Magnus micro steps, the paper's micro start
+        (``lift="none"``) and macro model (``drift="paper"``).
+        """
         return dict(
             N=self.N, eps=self.eps, tau=self.tau, kernel=self.kernel, beta=self.beta,
             gamma=self.gamma, macro=self.macro, micro_method="magnus4",
-            steps_per_eps=self.steps_per_eps, quadrature=self.quadrature,
+            steps_per_eps=self.steps_per_eps, quadrature=self.quadrature, lift="none",
+            drift="paper",
         )  # fmt: skip
 
     def __str__(self) -> str:
@@ -259,7 +269,9 @@ def second_order_shift(h: np.ndarray, beta: float, eps: float) -> np.ndarray:
     primitive in :math:`s`: the skew part of the :math:`O(\varepsilon)` term of the flux,
     :math:`\varepsilon\beta^2\langle[\tilde{\mathbf{H}}]_\times[\mathbf{Q}]_\times\rangle`. In
     harmonics, :math:`\langle\tilde{\mathbf{H}}\times\mathbf{Q}\rangle = \sum_{k\ge1} i\,(\mathbf{h}_k\times\bar{\mathbf{h}}_k)/(\pi k)`.
-    ``h`` of shape ``(..., K, 3)``; returns ``(..., 3)``.
+    It is :math:`-\beta\varepsilon\,\mathbf{c}(t)` with :math:`\mathbf{c}` of :func:`hmm.drift_vector`,
+    here from harmonics the chooser has already (no field evaluations). ``h`` of shape
+    ``(..., K, 3)``; returns ``(..., 3)``.
     """
     k = np.arange(1, h.shape[-2])[:, None]
     hk = h[..., 1:, :]
@@ -269,7 +281,9 @@ def second_order_shift(h: np.ndarray, beta: float, eps: float) -> np.ndarray:
 def fast_primitive(h: np.ndarray, phase: np.ndarray) -> np.ndarray:
     r"""The zero-mean primitive :math:`\mathbf{Q}(\phi) = \sum_{k\ge1} 2\,\mathrm{Re}\big(\mathbf{h}_k e^{2\pi ik\phi}/(2\pi ik)\big)` of :math:`\tilde{\mathbf{H}}`.
 
-    ``h`` of shape ``(n, K, 3)``, ``phase`` of shape ``(..., n)``; returns ``(..., n, 3)``.
+    The :math:`\mathbf{G}` of :func:`hmm.fast_antiderivative`, from harmonics the chooser has
+    already, at one phase per time. ``h`` of shape ``(n, K, 3)``, ``phase`` of shape
+    ``(..., n)``; returns ``(..., n, 3)``.
     """
     k = np.arange(1, h.shape[-2])
     waves = np.exp(2j * np.pi * phase[..., None] * k) / (2j * np.pi * k)

@@ -187,6 +187,18 @@ def test_fast_primitive_and_second_order_shift_by_quadrature():
     np.testing.assert_allclose(shift, 0.5 * 2.0 * 1e-3 * np.cross(fast, Q).mean(axis=0), atol=1e-15)
 
 
+def test_shift_and_primitive_are_those_of_the_reconstruction():
+    """From harmonics, the same as hmm.drift_vector (dH = -beta eps c) and hmm.fast_antiderivative
+    compute from the field."""
+    t, phase = np.array([0.3, 1.7]), np.array([0.1, 0.77])
+    for H in (three_harmonics, drifting):
+        h = choose.field_harmonics(H, t, 64)
+        shift = choose.second_order_shift(h, 2.0, 1e-3)
+        np.testing.assert_allclose(shift, -2.0 * 1e-3 * hmm.drift_vector(H, t), atol=1e-17)
+        Q = choose.fast_primitive(h, phase)
+        np.testing.assert_allclose(Q, hmm.fast_antiderivative(H, t, phase), atol=1e-15)
+
+
 @pytest.mark.parametrize("macro", ["midpoint", "gauss4"])
 def test_batched_march_is_the_package_scheme(macro):
     """Each member of the batch is the macro scheme of solve_averaged on its own flux."""
@@ -214,7 +226,7 @@ def test_choice_runs_and_counts():
     kwargs = choice.solve_kwargs()
     assert set(kwargs) == {
         "N", "eps", "tau", "kernel", "beta", "gamma", "macro", "micro_method", "steps_per_eps",
-        "quadrature",
+        "quadrature", "lift", "drift",
     }  # fmt: skip
     assert kwargs["tau"] == choice.rho * 1e-3 and kwargs["kernel"].q == choice.kernel.q
     steps = choice.rho * choice.steps_per_eps
