@@ -1,0 +1,208 @@
+r"""Does :func:`hmm.choose_parameters` keep its promise? Achieved error against the tolerance (beyond the paper).
+
+For each field, tolerance (1e-2, 1e-3, 1e-4) and :math:`\varepsilon` (1e-2 ... 1e-5): choose, run
+:func:`hmm.solve_hmm` with ``choice.solve_kwargs()``, and measure
+:math:`\max_n|\mathbf{M}_n - \bar{\mathbf{m}}(t_n)|` against :func:`hmm.solve_averaged` (DOP853 at
+rtol 1e-12). A refusal (tolerance below the HMM's floor) is a row too.
+
+* Figure 5.3's spin (:func:`hmm.fields.fig51_left`, :math:`\mathbf{M}_0 = [1,1,1]/\sqrt3`,
+  :math:`\beta = \gamma = 1`, :math:`T = 2\pi`): robust mode, ``macro="gauss4"``, each quadrature.
+* Six fields that no chapter uses (several harmonics, slow drift and phase modulation in
+  :math:`t`, a smoothed square wave, a rotating mean, a fifth harmonic, a pulse train;
+  :math:`\gamma` from 0 to 1), in five modes: robust with both quadratures as candidates, robust
+  Simpson only, robust by parts only, exact (``robust=False``), and robust and exact run on the
+  field with its period 1e-3 (relative) longer than the ``eps`` the choice was made for.
+
+Chooser time: wall time of one call (after a first call that imports and caches). Run:
+``python benchmarks/choose_validation.py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import hmm
+from hmm import fields
+
+TWO_PI = 2 * np.pi
+TOLS = (1e-2, 1e-3, 1e-4)
+EPS = (1e-2, 1e-3, 1e-4, 1e-5)
+
+
+def _grid(t, s):
+    return np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
+
+
+def three_harmonics(t, s):
+    t, s = _grid(t, s)
+    a = TWO_PI * s
+    return np.stack(
+        [
+            np.cos(a) + 0.4 * np.cos(3 * a),
+            0.5 * np.sin(2 * a) + 0.3 * np.sin(a),
+            1.2 + 0.3 * np.cos(a),
+        ],
+        -1,
+    )
+
+
+def drifting(t, s):
+    t, s = _grid(t, s)
+    a = TWO_PI * s + 0.5 * t
+    return np.stack(
+        [(1 + 0.5 * np.sin(0.8 * t)) * np.sin(a), np.cos(a), 0.8 + 0.4 * t / TWO_PI], -1
+    )
+
+
+def square(t, s):
+    t, s = _grid(t, s)
+    a = TWO_PI * s
+    return np.stack([np.tanh(2 * np.sin(a)), 0.5 * np.cos(a), 1 + 0.3 * np.sin(0.5 * t)], -1)
+
+
+def rotating(t, s):
+    t, s = _grid(t, s)
+    a = TWO_PI * s
+    return np.stack(
+        [
+            np.cos(0.3 * t) + 0.8 * np.sin(a),
+            np.sin(0.3 * t) + 0.8 * np.cos(2 * a),
+            0.5 + 0.6 * np.cos(a),
+        ],
+        -1,
+    )
+
+
+def fifth(t, s):
+    t, s = _grid(t, s)
+    a = TWO_PI * s
+    return np.stack(
+        [
+            0.4 + 0.6 * np.cos(5 * a) * (1 + 0.1 * t),
+            0.7 * np.sin(a) * np.cos(0.4 * t),
+            1.0 + 0.2 * np.sin(3 * a),
+        ],
+        -1,
+    )
+
+
+def pulses(t, s):
+    t, s = _grid(t, s)
+    pulse = np.exp(4 * (np.cos(TWO_PI * s) - 1))
+    return np.stack(
+        [0.6 * np.cos(0.2 * t) + pulse, 0.6 * np.sin(0.2 * t) - 0.5 * pulse, 0.9 + 0 * s], -1
+    )
+
+
+def _unit(v):
+    return np.asarray(v, dtype=float) / np.linalg.norm(v)
+
+
+# name -> (H, gamma, M0, T)
+CASES = {
+    "three harmonics": (three_harmonics, 0.5, _unit([1, -0.5, 0.3]), 5.0),
+    "drift + phase": (drifting, 0.2, _unit([0.6, 0, 0.8]), TWO_PI),
+    "square wave": (square, 1.0, _unit([1, 1, 1]), 4.0),
+    "rotating mean": (rotating, 0.0, _unit([0, 0.6, 0.8]), TWO_PI),
+    "fifth harmonic": (fifth, 0.7, _unit([0.2, -0.9, 0.4]), 5.0),
+    "pulse train": (pulses, 0.05, _unit([1, 0.2, 0.1]), 6.0),
+}
+# mode -> (quadrature, robust, true period / eps)
+MODES = {
+    "robust": (None, True, 1.0),
+    "robust simpson": ("simpson", True, 1.0),
+    "robust parts": ("parts", True, 1.0),
+    "exact": (None, False, 1.0),
+    "robust, period +1e-3": (None, True, 1.001),
+    "exact, period +1e-3": (None, False, 1.001),
+}
+
+
+def run(H, gamma, M0, T, tol, eps, quadrature, robust, period):
+    """One row: the choice (or the refusal), the achieved error and the counts."""
+    start = time.perf_counter()
+    try:
+        c = hmm.choose_parameters(
+            H, tol, T=T, eps=eps, M0=M0, gamma=gamma, robust=robust, quadrature=quadrature
+        )
+    except ValueError as refusal:
+        return dict(refused=str(refusal), seconds=time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    H_run = H if period == 1.0 else (lambda t, s: H(t, np.asarray(s) / period))
+    sol = hmm.solve_hmm(H_run, M0, T=T, **c.solve_kwargs())
+    ref = hmm.solve_averaged(H, M0, T=T, N=c.N, gamma=gamma)
+    error = hmm.measure.max_error(sol.m, ref.m)
+    assert sol.stats["field_evaluations"] == c.work
+    return dict(choice=c, error=error, seconds=seconds, evals=sol.stats["field_evaluations"])
+
+
+def line(tol, eps, row) -> str:
+    if "refused" in row:
+        reason = row["refused"]
+        floor = reason.split("gives ")[1].split(",")[0] if "below the floor" in reason else None
+        what = f"floor {floor}" if floor else "no candidate (averaging/micro)"
+        return f"{tol:6.0e} {eps:6.0e}  refused: {what:40s} {'':>31s} {row['seconds']:5.2f}"
+    c = row["choice"]
+    setup = (
+        f"N={c.N:<3d} K^{{{c.kernel.p},{c.kernel.q}}} rho={c.rho:<6.4g} k={c.steps_per_eps:<2d} "
+        f"{c.quadrature}"
+    )
+    return (
+        f"{tol:6.0e} {eps:6.0e}  {setup:49s} {c.predicted.total:8.2e} {row['error']:8.2e} "
+        f"{row['error'] / tol:5.2f} {row['evals']:6d} {c.cost:6d} {row['seconds']:5.2f}"
+    )
+
+
+HEADER = (
+    f"{'tol':>6s} {'eps':>6s}  {'choice':49s} {'pred':>8s} {'achieved':>8s} {'/tol':>5s} "
+    f"{'evals':>6s} {'cost':>6s} {'sec':>5s}"
+)
+
+
+def main() -> None:
+    hmm.choose_parameters(fields.fig51_left, 1e-2, T=TWO_PI, eps=1e-3, M0=fields.FIG54_M0)
+    print("# evals: stats['field_evaluations'] of the chosen solve_hmm run (= choice.work); cost:")
+    print("# the chooser's own field evaluations; sec: the chooser's wall time\n")
+    for quadrature in ("simpson", "parts"):
+        print(f"Fig. 5.3 spin, robust, gauss4, quadrature={quadrature!r}")
+        print(HEADER)
+        for tol in TOLS:
+            for eps in EPS:
+                row = run(
+                    fields.fig51_left, 1.0, fields.FIG54_M0, TWO_PI, tol, eps, quadrature, True, 1.0
+                )
+                print(line(tol, eps, row))
+        print()
+    summary = []
+    for name, (H, gamma, M0, T) in CASES.items():
+        for mode, (quadrature, robust, period) in MODES.items():
+            print(f"{name} (gamma = {gamma:g}, T = {T:.4g}), {mode}")
+            print(HEADER)
+            ratios, refused = [], 0
+            for tol in TOLS:
+                for eps in EPS:
+                    row = run(H, gamma, M0, T, tol, eps, quadrature, robust, period)
+                    print(line(tol, eps, row))
+                    if "refused" in row:
+                        refused += 1
+                    else:
+                        ratios.append(row["error"] / tol)
+            summary.append(
+                (name, mode, len(ratios), refused, max(ratios), sum(r > 1 for r in ratios))
+            )
+            print()
+    print("Summary: runs, refusals, max achieved/tol, runs above tol")
+    for name, mode, n, refused, worst, above in summary:
+        print(f"  {name:16s} {mode:22s} {n:3d} {refused:3d} {worst:6.2f} {above:3d}")
+    for mode in MODES:
+        rows = [r for r in summary if r[1] == mode]
+        print(
+            f"  {'all':16s} {mode:22s} {sum(r[2] for r in rows):3d} {sum(r[3] for r in rows):3d} "
+            f"{max(r[4] for r in rows):6.2f} {sum(r[5] for r in rows):3d}"
+        )
+
+
+if __name__ == "__main__":
+    main()
