@@ -6,15 +6,13 @@ field of (1.2) is :math:`\mathbf{H}^\varepsilon(t) = \mathbf{H}(t, t/\varepsilon
 
 The fields of Section 5, named after the figure that first uses them:
 
-==================  ==============================================================  =====================================
-name                :math:`\mathbf{H}(t, s)`                                        used in
-==================  ==============================================================  =====================================
-:func:`fig51_left`  :math:`[\sin 2\pi s, \cos 2\pi s, 1]`                            Sec. 5.1 (Fig. 5.1 left), Fig. 5.3 left
-                                                                                    and bottom, Fig. 5.4
-:func:`fig51_right` :math:`[\cos 2\pi s, \cos 2\pi s, 1]`, the field (5.1)           Fig. 5.1 right, Fig. 5.2
-:func:`fig53_right` :math:`[\sin^2 2\pi s, \cos^2 2\pi s, 1]`                        Fig. 5.3 right
-:func:`fig55`       :math:`(1 + \cos 0.43t + \cos^2 2\pi s)\,[0, 0, 1]`              Fig. 5.5 (every particle of the chain)
-==================  ==============================================================  =====================================
+* :func:`fig51_left`, :math:`[\sin 2\pi s, \cos 2\pi s, 1]`: Sec. 5.1 (Fig. 5.1 left), Fig. 5.3
+  left and bottom, Fig. 5.4;
+* :func:`fig51_right`, :math:`[\cos 2\pi s, \cos 2\pi s, 1]`, the field (5.1): Fig. 5.1 right,
+  Fig. 5.2;
+* :func:`fig53_right`, :math:`[\sin^2 2\pi s, \cos^2 2\pi s, 1]`: Fig. 5.3 right;
+* :func:`fig55`, :math:`(1 + \cos 0.43t + \cos^2 2\pi s)\,[0, 0, 1]`: Fig. 5.5 (every particle
+  of the chain);
 
 and the initial data :data:`FIG54_M0` and :func:`fig55_initial`.
 """
