@@ -246,12 +246,16 @@ GOLDEN = [
 
 @pytest.mark.parametrize("case, m_end, stats", GOLDEN)
 def test_defaults_unchanged(case, m_end, stats):
-    """solve_hmm without the new options gives main's results bit for bit, and main's counts."""
+    """solve_hmm without the new options gives the results from before them, and the same counts.
+
+    Bit for bit on the machine that recorded them; to 1e-12 here, because another SIMD path or
+    libm (``make test-portable``) moves the last bits.
+    """
     case = dict(case)
     H, kernel = case.pop("H"), hmm.kernel(*case.pop("kernel"))
     for extra in ({}, dict(lift="none", drift="paper")):
         sol = hmm.solve_hmm(H, M0, kernel=kernel, **case, **extra)
-        assert sol.m[-1].tolist() == m_end
+        np.testing.assert_allclose(sol.m[-1], m_end, rtol=1e-12, atol=1e-14)
         assert {key: sol.stats[key] for key in stats} == stats
 
 
