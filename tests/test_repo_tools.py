@@ -1,6 +1,7 @@
 """The repository's own tools: the rounding audit of make test-portable and the notebook cleaner."""
 
 import ast
+import json
 import sys
 from pathlib import Path
 
@@ -82,3 +83,16 @@ def test_nbclean_strips_volatile_metadata_and_merges_streams():
     assert nbclean.run_order_problems(clean) == []
     clean["cells"][0]["execution_count"] = 2
     assert nbclean.run_order_problems(clean)
+
+
+CHAPTERS = sorted((Path(__file__).resolve().parent.parent / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_starts_with_the_colab_cell(path):
+    """The Colab button works only if the first code cell installs `hmm`; hidden in the book."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    first = next(c for c in cells if c["cell_type"] == "code")
+    colab = (path.parent.parent / "tools" / "colab_cell.py").read_text(encoding="utf-8")
+    assert "".join(first["source"]).strip() == colab.strip()
+    assert "remove-cell" in first["metadata"].get("tags", [])
