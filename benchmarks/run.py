@@ -9,7 +9,9 @@ Times, on this machine and in one process:
   ``solve_ivp`` (DOP853, plain numpy right-hand side of (1.2)) for
   :math:`\varepsilon = 10^{-2}, 10^{-3}, 10^{-4}`;
 * the chain of Figure 5.5 (100 particles, :math:`T = 1.5`): ``hmm.chain.solve_hmm`` and
-  ``hmm.chain.solve_dns`` for :math:`\varepsilon = 10^{-2}, 10^{-3}`.
+  ``hmm.chain.solve_dns`` for :math:`\varepsilon = 10^{-2}, 10^{-3}`;
+* the work-precision targets of the book's work-precision chapter (``precision.py``): both
+  methods tuned to a fixed tolerance, work ratio against its target, wall and CPU ratios beside.
 
 Each timing is the median of a few repeats (wall time, ``time.perf_counter``, with the
 garbage collector off; the process's CPU time is recorded too, as it is far less sensitive to
@@ -41,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 from harness import log, profile, record, timed
+from precision import chain_cases, pointwise_case, print_precision, spin_cases
 from report import check_targets, print_report
 from setups import (
     CHAIN,
@@ -206,6 +209,9 @@ def main(argv=None) -> int:
         help="if one direct run is predicted to exceed this (s), time a shorter T and scale up",
     )
     parser.add_argument("--skip-chain", action="store_true", help="single spin only")
+    parser.add_argument(
+        "--skip-precision", action="store_true", help="skip the work-precision targets"
+    )
     parser.add_argument("--profile", action="store_true", help="always profile the HMM solvers")
     parser.add_argument("--json", type=Path, default=ROOT / "_build" / "bench.json")
     args = parser.parse_args(argv)
@@ -230,6 +236,13 @@ def main(argv=None) -> int:
         bench_chain(args, rows)
     meta["chain"] = "skipped (--skip-chain)" if args.skip_chain else "run"
     targets = check_targets(rows)
+    precision = []
+    if not args.skip_precision:
+        precision = spin_cases(args.repeats, args.budget) + [
+            pointwise_case(args.repeats, args.budget)
+        ]
+        if not args.skip_chain:
+            precision += chain_cases(args.repeats, args.budget)
 
     profiles = {}
     failed = [t for t in targets if t["verdict"] == "FAIL"]
@@ -238,14 +251,24 @@ def main(argv=None) -> int:
     meta["total_wall_s"] = time.perf_counter() - start
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     print_report(rows, targets, meta)
+    print_precision(precision)
     print(f"# total wall time of this script: {meta['total_wall_s']:.0f} s")
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
-        json.dumps({"meta": meta, "rows": rows, "targets": targets, "profiles": profiles}, indent=1)
+        json.dumps(
+            {
+                "meta": meta,
+                "rows": rows,
+                "targets": targets,
+                "precision": precision,
+                "profiles": profiles,
+            },
+            indent=1,
+        )
     )
     log(f"wrote {args.json}")
-    return 1 if failed else 0
+    return 1 if failed or any(c["verdict"] == "FAIL" for c in precision) else 0
 
 
 def run_profiles(targets: list[dict]) -> dict:

@@ -1,0 +1,200 @@
+r"""Work-precision targets of the book's work-precision chapter, timed (beyond the paper).
+
+Each case fixes a tolerance and :math:`\varepsilon`, tunes both methods to it and compares
+them: the work ratio (direct / HMM, field evaluations or spin steps) decides the target, the
+ratios of median wall and CPU times are printed beside it.
+
+* ``spin``: Figure 5.3's spin against the averaged solution; the HMM from
+  :func:`hmm.choose_parameters`, the direct simulation the cheapest resolving RK4
+  (:func:`hmm.solve_dns`, 2, 3 or 4 steps per period) within the tolerance.
+* ``pointwise``: the same spin against :math:`\mathbf{m}^\varepsilon` itself at
+  :math:`\varepsilon = 10^{-4}`; the HMM with the averaged start, the restriction lift, the
+  second-order drift and :func:`hmm.reconstruct`; RK4 with the fewest steps per period that is
+  at least as accurate (reference: 8 steps per period).
+* ``chain``: Figure 5.5's chain (J = 1) against the (3.9) averages at tolerance 1e-3; the HMM
+  with the settings the chapter's sweep found, RK4 with 3 steps per period.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+from harness import Timing, log, timed
+
+import hmm
+import hmm.chain as chain
+from hmm import fields
+from hmm.measure import max_error
+
+H, M0, T = fields.fig51_left, fields.FIG54_M0, 2 * np.pi
+T_OUT = np.linspace(0.0, T, 21)
+SPIN_CASES = ((1e-3, 1e-3, 20.0), (1e-3, 1e-4, 200.0), (1e-4, 1e-4, 50.0), (1e-4, 1e-5, 500.0))
+POINTWISE = (1e-4, 10.0)  # eps, required ratio
+POINTWISE_HMM = dict(N=36, kernel=hmm.kernel(1, 7), rho=7, steps_per_eps=4)
+CHAIN_CASES = ((1e-3, 1e-3, 1.0), (1e-3, 1e-4, 10.0))  # tol, eps, required ratio
+CHAIN_HMM = dict(N=12, rho=4, kernel=hmm.kernel(5, 6), r=1, ell=9, steps_per_eps=4, tol=1e-4)
+CHAIN_M0 = fields.fig55_initial(np.arange(100) * 0.01)
+CHAIN_T = np.linspace(0.0, 1.5, 21)
+
+
+def _ratio(slow: Timing, fast: Timing, key: str) -> float:
+    return statistics.median(getattr(slow, key)) / statistics.median(getattr(fast, key))
+
+
+def _case(name, target, work, timing_slow, timing_fast, error_slow, error_fast) -> dict:
+    ratio = work[0] / work[1]
+    return {
+        "target": name,
+        "required": target,
+        "work": work,
+        "work_ratio": ratio,
+        "wall_ratio": _ratio(timing_slow, timing_fast, "wall"),
+        "cpu_ratio": _ratio(timing_slow, timing_fast, "cpu"),
+        "errors": (error_slow, error_fast),
+        "verdict": "PASS" if ratio >= target else "FAIL",
+    }
+
+
+def spin_cases(repeats: int, budget: float) -> list[dict]:
+    """The spin against mbar at a fixed tolerance."""
+    out = []
+    for tol, eps, target in SPIN_CASES:
+        log(f"precision: spin, tol {tol:.0e}, eps {eps:.0e}")
+        choice = hmm.choose_parameters(H, tol, T=T, eps=eps, M0=M0)
+        options = choice.solve_kwargs()
+        mbar_hmm = hmm.solve_averaged(H, M0, T=T, N=choice.N).m
+        mbar_out = hmm.solve_averaged(H, M0, T=T, N=20).m
+        direct = None
+        for k in (2, 3, 4):
+            sol = hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k)
+            if max_error(sol.m, mbar_out) <= tol:
+                direct = k
+                break
+        t = timed(
+            {
+                "direct": lambda eps=eps, k=direct: hmm.solve_dns(
+                    H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k
+                ),
+                "hmm": lambda kw=options: hmm.solve_hmm(H, M0, T=T, **kw),
+            },
+            repeats,
+            budget,
+        )
+        d, h = t["direct"].result, t["hmm"].result
+        work = (d.stats["field_evaluations"], h.stats["field_evaluations"])
+        out.append(
+            _case(
+                f"spin, tol {tol:.0e}, eps {eps:.0e}: RK4 (k={direct}) / chosen HMM",
+                target, work, t["direct"], t["hmm"],
+                max_error(d.m, mbar_out), max_error(h.m, mbar_hmm),
+            )
+        )  # fmt: skip
+    return out
+
+
+def pointwise_case(repeats: int, budget: float) -> dict:
+    """The spin against m^eps: the reconstructed HMM against RK4."""
+    eps, target = POINTWISE
+    log(f"precision: pointwise, eps {eps:.0e}")
+    ref = hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=8).m
+    s = POINTWISE_HMM
+
+    def run_hmm():
+        start = hmm.averaged_start(H, M0, eps=eps)
+        sol = hmm.solve_hmm(
+            H, start, T=T, N=s["N"], eps=eps, tau=s["rho"] * eps, kernel=s["kernel"],
+            macro="gauss4", lift="restriction", drift="second_order",
+            steps_per_eps=s["steps_per_eps"],
+        )  # fmt: skip
+        return sol, hmm.reconstruct(sol, H, T_OUT, eps=eps)
+
+    sol, m = run_hmm()
+    err_hmm = max_error(m, ref)
+    k = next(
+        k
+        for k in (2, 3, 4, 5, 6)
+        if max_error(hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k).m, ref)
+        <= err_hmm
+    )
+    t = timed(
+        {
+            "direct": lambda: hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k),
+            "hmm": run_hmm,
+        },
+        repeats,
+        budget,
+    )
+    work = (t["direct"].result.stats["field_evaluations"], sol.stats["field_evaluations"])
+    return _case(
+        f"pointwise, eps {eps:.0e}: RK4 (k={k}) / reconstructed HMM",
+        target, work, t["direct"], t["hmm"], max_error(t["direct"].result.m, ref), err_hmm,
+    )  # fmt: skip
+
+
+def chain_target(N: int, points: np.ndarray) -> np.ndarray:
+    """(3.9) in space of the chain in the averaged field (1.5 + cos 0.43 t) e_z, at jT/N.
+
+    The averages (3.9) of the true chain differ from it by < 1e-6 (checked in the chapter).
+    """
+
+    def averaged(t, s):
+        a = 1.5 + np.cos(0.43 * np.asarray(t, dtype=float)) + 0 * np.asarray(s)
+        return np.stack([0 * a, 0 * a, a], axis=-1)
+
+    m = chain.solve_dns(
+        averaged, CHAIN_M0, T=1.5, eps=1.0, J=1.0, t_eval=np.linspace(0.0, 1.5, N + 1),
+        steps_per_eps=5,
+    ).m  # fmt: skip
+    w = chain.space_weights(hmm.kernel(5, 4), 5)
+    off = (points[:, None] + np.arange(-5, 6)[None, :]) % 100
+    return np.einsum("j,...ljc->...lc", w, m[..., off, :])
+
+
+def chain_cases(repeats: int, budget: float) -> list[dict]:
+    """The chain (J = 1) against the (3.9) averages at tolerance 1e-3."""
+    out = []
+    s = CHAIN_HMM
+    points = np.arange(0, 100, s["r"] + s["ell"])
+    for tol, eps, target in CHAIN_CASES:
+        log(f"precision: chain, tol {tol:.0e}, eps {eps:.0e}")
+        t = timed(
+            {
+                "direct": lambda eps=eps: chain.solve_dns(
+                    fields.fig55, CHAIN_M0, T=1.5, eps=eps, J=1.0, t_eval=CHAIN_T,
+                    steps_per_eps=3,
+                ),
+                "hmm": lambda eps=eps: chain.solve_hmm(
+                    fields.fig55, CHAIN_M0, T=1.5, N=s["N"], eps=eps, tau=s["rho"] * eps,
+                    kernel=s["kernel"], r=s["r"], ell=s["ell"], J=1.0, macro="gauss4",
+                    initial="sample", exchange_steps_per_eps=1,
+                    steps_per_eps=s["steps_per_eps"], tol=s["tol"],
+                    space_kernel=hmm.kernel(0, 80),
+                ),
+            },
+            repeats,
+            budget,
+        )  # fmt: skip
+        d, h = t["direct"].result, t["hmm"].result
+        out.append(
+            _case(
+                f"chain, tol {tol:.0e}, eps {eps:.0e}: RK4 (k=3) / tuned chain HMM",
+                target, (d.stats["spin_steps"], h.stats["spin_steps"]), t["direct"], t["hmm"],
+                max_error(d.m[:, points], chain_target(20, points)),
+                max_error(h.m, chain_target(s["N"], points)),
+            )
+        )  # fmt: skip
+    return out
+
+
+def print_precision(cases: list[dict]) -> None:
+    print("\n# Work-precision targets (work ratio decides; wall and CPU ratios beside)")
+    print("| target | required | work (direct, HMM) | work ratio | wall ratio | CPU ratio "
+          "| errors (direct, HMM) | verdict |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for c in cases:
+        print(
+            f"| {c['target']} | >= {c['required']:g} | {c['work'][0]:,}, {c['work'][1]:,} "
+            f"| {c['work_ratio']:.0f} | {c['wall_ratio']:.0f} | {c['cpu_ratio']:.0f} "
+            f"| {c['errors'][0]:.1e}, {c['errors'][1]:.1e} | {c['verdict']} |"
+        )
