@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import hmm
-from hmm import choose, fields
+from hmm import error_model, fields
 
 TWO_PI = 2 * np.pi
 
@@ -134,8 +134,8 @@ def test_refuses_a_tolerance_below_the_floor():
 
 
 def _model(H, M0, T, eps, N, gamma=1.0):
-    model = choose.field_model(H, M0, T=T, beta=1.0, gamma=gamma, level=1e-10)
-    responses = choose.macro_responses(
+    model = error_model.field_model(H, M0, T=T, beta=1.0, gamma=gamma, level=1e-10)
+    responses = error_model.macro_responses(
         model.harmonics, model.mbar, model.active, M0, T=T, N=N, eps=eps, beta=1.0,
         gamma=gamma, macro="gauss4", robust=False,
     )  # fmt: skip
@@ -156,14 +156,14 @@ def test_floor_and_window_terms_predict_the_hmm_error(eps):
         for pq in [(3, 8), (1, 8)]
     }
     assert error[3, 8] == pytest.approx(r.floor, rel=0.01)
-    window = 0.5 * (16 * eps) ** 2 * abs(choose.second_moment(1, 8)) * r.R2
+    window = 0.5 * (16 * eps) ** 2 * abs(error_model.second_moment(1, 8)) * r.R2
     if eps == 1e-2:  # at eps = 1e-3 the term is 1e-6, below what the difference resolves
         assert abs(error[1, 8] - error[3, 8]) == pytest.approx(window, rel=0.1)
 
 
 def test_field_harmonics_of_a_known_field():
     """[sin^2, cos^2, 1](2 pi s) = [1/2, 1/2, 1] + 2 Re([-1/4, 1/4, 0] e^{4 pi i s}), to round-off."""
-    h = choose.field_harmonics(fields.fig53_right, np.array([0.0, 1.3]), 32)
+    h = error_model.field_harmonics(fields.fig53_right, np.array([0.0, 1.3]), 32)
     assert h.shape == (2, 16, 3)
     np.testing.assert_allclose(h[:, 0], [[0.5, 0.5, 1.0]] * 2, atol=1e-15)
     np.testing.assert_allclose(h[:, 2], [[-0.25, 0.25, 0.0]] * 2, atol=1e-15)
@@ -175,15 +175,18 @@ def test_fast_primitive_and_second_order_shift_by_quadrature():
     """Q' = H - Hbar with <Q> = 0, and dH = (beta eps / 2) <(H - Hbar) x Q>, checked by the
     trapezoidal rule in s (exact for trigonometric polynomials)."""
     t = np.array([0.4])
-    h = choose.field_harmonics(three_harmonics, t, 32)
+    h = error_model.field_harmonics(three_harmonics, t, 32)
     s = np.arange(64) / 64
-    Q = choose.fast_primitive(h, s[:, None])[:, 0]  # (64, 3)
+    Q = error_model.fast_primitive(h, s[:, None])[:, 0]  # (64, 3)
     d = 1e-6
-    dQ = (choose.fast_primitive(h, s[:, None] + d) - choose.fast_primitive(h, s[:, None] - d))[:, 0]
+    dQ = (
+        error_model.fast_primitive(h, s[:, None] + d)
+        - error_model.fast_primitive(h, s[:, None] - d)
+    )[:, 0]
     fast = three_harmonics(0.4, s) - np.real(h[0, 0])
     np.testing.assert_allclose(dQ / (2 * d), fast, atol=1e-8)
     np.testing.assert_allclose(Q.mean(axis=0), 0.0, atol=1e-15)
-    shift = choose.second_order_shift(h, 2.0, 1e-3)[0]
+    shift = error_model.second_order_shift(h, 2.0, 1e-3)[0]
     np.testing.assert_allclose(shift, 0.5 * 2.0 * 1e-3 * np.cross(fast, Q).mean(axis=0), atol=1e-15)
 
 
@@ -192,10 +195,10 @@ def test_shift_and_primitive_are_those_of_the_reconstruction():
     compute from the field."""
     t, phase = np.array([0.3, 1.7]), np.array([0.1, 0.77])
     for H in (three_harmonics, drifting):
-        h = choose.field_harmonics(H, t, 64)
-        shift = choose.second_order_shift(h, 2.0, 1e-3)
+        h = error_model.field_harmonics(H, t, 64)
+        shift = error_model.second_order_shift(h, 2.0, 1e-3)
         np.testing.assert_allclose(shift, -2.0 * 1e-3 * hmm.drift_vector(H, t), atol=1e-17)
-        Q = choose.fast_primitive(h, phase)
+        Q = error_model.fast_primitive(h, phase)
         np.testing.assert_allclose(Q, hmm.fast_antiderivative(H, t, phase), atol=1e-15)
 
 
@@ -206,7 +209,7 @@ def test_batched_march_is_the_package_scheme(macro):
     t = np.linspace(0, T, N + 1)
     Hbar = hmm.averaged_field(H, hmm.macro.stage_times(t, macro))  # (N, S, 3)
     A = np.stack([cross for cross in (hmm.ll_equation.cross_matrix(k * Hbar) for k in (1.0, 0.5))])
-    m = choose.batched_march(M0, A, T / N, 0.3, macro)
+    m = error_model.batched_march(M0, A, T / N, 0.3, macro)
     for member, beta in zip(m, (1.0, 0.5), strict=True):
         ref = hmm.solve_averaged(H, M0, T=T, N=N, beta=beta, gamma=0.3 * beta, macro=macro)
         np.testing.assert_allclose(member, ref.m, atol=1e-12)
