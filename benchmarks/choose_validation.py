@@ -25,90 +25,13 @@ import numpy as np
 
 import hmm
 from hmm import fields
+from hmm.validation_fields import CASES
 
 TWO_PI = 2 * np.pi
 TOLS = (1e-2, 1e-3, 1e-4)
 EPS = (1e-2, 1e-3, 1e-4, 1e-5)
 
 
-def _grid(t, s):
-    return np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
-
-
-def three_harmonics(t, s):
-    t, s = _grid(t, s)
-    a = TWO_PI * s
-    return np.stack(
-        [
-            np.cos(a) + 0.4 * np.cos(3 * a),
-            0.5 * np.sin(2 * a) + 0.3 * np.sin(a),
-            1.2 + 0.3 * np.cos(a),
-        ],
-        -1,
-    )
-
-
-def drifting(t, s):
-    t, s = _grid(t, s)
-    a = TWO_PI * s + 0.5 * t
-    return np.stack(
-        [(1 + 0.5 * np.sin(0.8 * t)) * np.sin(a), np.cos(a), 0.8 + 0.4 * t / TWO_PI], -1
-    )
-
-
-def square(t, s):
-    t, s = _grid(t, s)
-    a = TWO_PI * s
-    return np.stack([np.tanh(2 * np.sin(a)), 0.5 * np.cos(a), 1 + 0.3 * np.sin(0.5 * t)], -1)
-
-
-def rotating(t, s):
-    t, s = _grid(t, s)
-    a = TWO_PI * s
-    return np.stack(
-        [
-            np.cos(0.3 * t) + 0.8 * np.sin(a),
-            np.sin(0.3 * t) + 0.8 * np.cos(2 * a),
-            0.5 + 0.6 * np.cos(a),
-        ],
-        -1,
-    )
-
-
-def fifth(t, s):
-    t, s = _grid(t, s)
-    a = TWO_PI * s
-    return np.stack(
-        [
-            0.4 + 0.6 * np.cos(5 * a) * (1 + 0.1 * t),
-            0.7 * np.sin(a) * np.cos(0.4 * t),
-            1.0 + 0.2 * np.sin(3 * a),
-        ],
-        -1,
-    )
-
-
-def pulses(t, s):
-    t, s = _grid(t, s)
-    pulse = np.exp(4 * (np.cos(TWO_PI * s) - 1))
-    return np.stack(
-        [0.6 * np.cos(0.2 * t) + pulse, 0.6 * np.sin(0.2 * t) - 0.5 * pulse, 0.9 + 0 * s], -1
-    )
-
-
-def _unit(v):
-    return np.asarray(v, dtype=float) / np.linalg.norm(v)
-
-
-# name -> (H, gamma, M0, T)
-CASES = {
-    "three harmonics": (three_harmonics, 0.5, _unit([1, -0.5, 0.3]), 5.0),
-    "drift + phase": (drifting, 0.2, _unit([0.6, 0, 0.8]), TWO_PI),
-    "square wave": (square, 1.0, _unit([1, 1, 1]), 4.0),
-    "rotating mean": (rotating, 0.0, _unit([0, 0.6, 0.8]), TWO_PI),
-    "fifth harmonic": (fifth, 0.7, _unit([0.2, -0.9, 0.4]), 5.0),
-    "pulse train": (pulses, 0.05, _unit([1, 0.2, 0.1]), 6.0),
-}
 # mode -> (quadrature, robust, true period / eps)
 MODES = {
     "robust": (None, True, 1.0),

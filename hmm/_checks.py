@@ -36,6 +36,11 @@ def nonnegative(name: str, value: float) -> float:
     return x
 
 
+def constants(beta, gamma) -> tuple[float, float]:
+    """Return the constants of the LL equation (1.1) as floats: ``beta`` > 0, ``gamma`` >= 0."""
+    return positive("beta", beta), nonnegative("gamma", gamma)
+
+
 def finite(name: str, value: float) -> float:
     """Return ``value`` as a float; it must be a finite real number."""
     return _real(name, value)

@@ -72,8 +72,7 @@ def solve_averaged(
     m0 = _checks.vector3("m0", m0)
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
-    beta = _checks.positive("beta", beta)
-    gamma = _checks.nonnegative("gamma", gamma)
+    beta, gamma = _checks.constants(beta, gamma)
     macro = _checks.choice("macro", macro, SCHEMES)
     n_quad = _checks.integer("n_quad", n_quad, 1)
     _checks.work(

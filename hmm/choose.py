@@ -7,10 +7,10 @@ per period and the flux quadrature with the fewest field evaluations whose *pred
 below ``safety * tol``. No HMM is run: the choice rests on a model of the computed flux matrix
 (:math:`\mathbf{F} = \mathcal{A}\mathbf{M}`, (3.7)), to first order in :math:`\varepsilon`,
 
-.. math::  \mathcal{A}(t) = \beta\Big[D(0)\bar{\mathbf{H}}
+.. math::  \mathcal{A}(t) = {}& \beta\Big[D(0)\bar{\mathbf{H}}
            + \sum_{k\ge1} 2\,\mathrm{Re}\big(D(k)\,\mathbf{h}_k(t)\,e^{2\pi ikt/\varepsilon}\big)
-           + \delta\mathbf{H}\Big]_\times
-           - \varepsilon\beta^2[\bar{\mathbf{H}}]_\times[\mathbf{Q}(t/\varepsilon)]_\times
+           + \delta\mathbf{H}\Big]_\times \\
+           & - \varepsilon\beta^2[\bar{\mathbf{H}}]_\times[\mathbf{Q}(t/\varepsilon)]_\times
            + (\text{micro error}),
 
 with :math:`\mathbf{h}_k` the harmonics of :math:`\mathbf{H}(t, \cdot)` (:func:`hmm.error_model.field_harmonics`),
@@ -371,8 +371,7 @@ def choose_parameters(
     T = _checks.positive("T", T)
     eps = _checks.positive("eps", eps)
     M0 = _checks.vector3("M0", M0)
-    beta = _checks.positive("beta", beta)
-    gamma = _checks.nonnegative("gamma", gamma)
+    beta, gamma = _checks.constants(beta, gamma)
     macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     robust = _checks.flag("robust", robust)
     quadratures = QUADRATURES if quadrature is None else (

@@ -185,9 +185,9 @@ def gauss4_step(
 ) -> tuple[np.ndarray, NewtonWork]:  # fmt: skip
     r"""One step of the 2-stage Gauss-Legendre method (order 4, the implicit midpoint rule's big brother).
 
-    .. math::  \mathbf{Y}_i = \mathbf{y}_n + \Delta t \sum_{j=1}^2 a_{ij}\,\mathbf{f}_j(\mathbf{Y}_j),
-               \qquad \mathbf{y}_{n+1} = \mathbf{y}_n + \frac{\Delta t}{2}\left(\mathbf{f}_1(\mathbf{Y}_1) + \mathbf{f}_2(\mathbf{Y}_2)\right)
-               = \mathbf{y}_n + \sqrt3\,(\mathbf{Y}_2 - \mathbf{Y}_1),
+    .. math::  \mathbf{Y}_i &= \mathbf{y}_n + \Delta t \sum_{j=1}^2 a_{ij}\,\mathbf{f}_j(\mathbf{Y}_j), \\
+               \mathbf{y}_{n+1} &= \mathbf{y}_n + \frac{\Delta t}{2}\left(\mathbf{f}_1(\mathbf{Y}_1)
+               + \mathbf{f}_2(\mathbf{Y}_2)\right) = \mathbf{y}_n + \sqrt3\,(\mathbf{Y}_2 - \mathbf{Y}_1),
 
     with :math:`a` = :data:`GAUSS4_A` and :math:`\mathbf{f}_i` the right-hand side at the stage
     time :math:`t_n + c_i\Delta t` (:data:`GAUSS4_C`). The two stages are solved together by
@@ -248,9 +248,9 @@ def rk4_step(
 ) -> np.ndarray:
     r"""One classical RK4 step of :math:`\dot{\mathbf{y}} = \mathrm{rhs}(\mathbf{y}, d(t))`.
 
-    .. math::  \mathbf{k}_1 = r(\mathbf{y}, d_0),\quad
-               \mathbf{k}_2 = r(\mathbf{y} + \tfrac h2\mathbf{k}_1, d_{1/2}),\quad
-               \mathbf{k}_3 = r(\mathbf{y} + \tfrac h2\mathbf{k}_2, d_{1/2}),\quad
+    .. math::  \mathbf{k}_1 &= r(\mathbf{y}, d_0),\quad
+               \mathbf{k}_2 = r(\mathbf{y} + \tfrac h2\mathbf{k}_1, d_{1/2}), \\
+               \mathbf{k}_3 &= r(\mathbf{y} + \tfrac h2\mathbf{k}_2, d_{1/2}),\quad
                \mathbf{k}_4 = r(\mathbf{y} + h\mathbf{k}_3, d_1),
 
     :math:`\mathbf{y} + \frac h6(\mathbf{k}_1 + 2\mathbf{k}_2 + 2\mathbf{k}_3 + \mathbf{k}_4)`.

@@ -127,18 +127,8 @@ def drift_vector(H: Callable, t, *, n_quad: int = DEFAULT_N_QUAD) -> np.ndarray:
     :func:`hmm.fields.fig51_left`. The HMM does not need it unless asked for
     ``drift="second_order"`` (:func:`hmm.solve_hmm`).
 
-    Parameters
-    ----------
-    H : callable
-        Field ``H(t, s)``.
-    t : array_like
-        Slow times, any shape ``S``.
-    n_quad : int, default 64
-        Samples per period, >= 4.
-
-    Returns
-    -------
-    ndarray, shape ``S + (3,)``
+    ``H`` and ``n_quad`` are as in :func:`fast_antiderivative`; ``t``, slow times of any shape
+    ``S``, gives the result's shape ``S + (3,)``.
     """
     _checks.field(H)
     n_quad = _checks.integer("n_quad", n_quad, 4)
@@ -183,8 +173,7 @@ def corrector(
     ndarray, shape ``S + (3,)``
     """
     eps = _checks.positive("eps", eps)
-    beta = _checks.positive("beta", beta)
-    gamma = _checks.nonnegative("gamma", gamma)
+    beta, gamma = _checks.constants(beta, gamma)
     t = _finite_array("t", t)
     M = _states("M", M)
     G = fast_antiderivative(H, t, t / eps, n_quad=n_quad)
@@ -223,8 +212,7 @@ def averaged_start(
     """
     M0 = _checks.vector3("M0", M0)
     eps = _checks.positive("eps", eps)
-    beta = _checks.positive("beta", beta)
-    gamma = _checks.nonnegative("gamma", gamma)
+    beta, gamma = _checks.constants(beta, gamma)
     G = fast_antiderivative(H, 0.0, 0.0, n_quad=n_quad)
     M, previous, level = M0, np.inf, 1e-15 * max(1.0, float(np.max(np.abs(M0))))
     for _ in range(100):
@@ -268,8 +256,7 @@ def second_order_drift(
     -------
     ndarray, shape ``S + (3,)``
     """
-    beta = _checks.positive("beta", beta)
-    gamma = _checks.nonnegative("gamma", gamma)
+    beta, gamma = _checks.constants(beta, gamma)
     M = _states("M", M)
     c = drift_vector(H, t, n_quad=n_quad)
     Mxc = np.cross(M, c)
@@ -283,26 +270,17 @@ def missing_drift(
 ) -> np.ndarray:
     r"""What the lifted macro model (3.2) misses of :math:`\mathbf{f}_1` (beyond the paper).
 
-    .. math::  \mathbf{f}_1 - \mathbf{f}_1^{(3.2)} = \beta\gamma\,\mathbf{M}\times(\mathbf{M}\times\mathbf{c})
-               - \gamma^2|\mathbf{M}|^2\,\mathbf{M}\times\mathbf{c},
-               \qquad \mathbf{f}_1^{(3.2)} = \beta^2\,\mathbf{M}\times\mathbf{c} + \beta\gamma\,\mathbf{M}\times(\mathbf{M}\times\mathbf{c}):
+    .. math::  \mathbf{f}_1 - \mathbf{f}_1^{(3.2)} &= \beta\gamma\,\mathbf{M}\times(\mathbf{M}\times\mathbf{c})
+               - \gamma^2|\mathbf{M}|^2\,\mathbf{M}\times\mathbf{c}, \\
+               \mathbf{f}_1^{(3.2)} &= \beta^2\,\mathbf{M}\times\mathbf{c} + \beta\gamma\,\mathbf{M}\times(\mathbf{M}\times\mathbf{c}):
 
     the damping :math:`(\gamma/\beta)\mathbf{M}\times\mathbf{F}` of (3.2) acts on the flux of an
     undamped micro problem, which lacks the interplay of damping and oscillation. Zero for
     :math:`\gamma = 0` or a collinear oscillation (:math:`\mathbf{c} = 0`).
     ``drift="second_order"`` of :func:`hmm.solve_hmm` adds :math:`\varepsilon` times it.
-
-    Parameters
-    ----------
-    H, t, M, beta, gamma, n_quad
-        As in :func:`second_order_drift`.
-
-    Returns
-    -------
-    ndarray, shape ``S + (3,)``
+    The arguments and the shape of the result are those of :func:`second_order_drift`.
     """
-    beta = _checks.positive("beta", beta)
-    gamma = _checks.nonnegative("gamma", gamma)
+    beta, gamma = _checks.constants(beta, gamma)
     M = _states("M", M)
     return missing_drift_from(drift_vector(H, t, n_quad=n_quad), M, beta, gamma)
 

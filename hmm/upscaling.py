@@ -99,8 +99,8 @@ def grid_fourier(
     :math:`x_j = s_j/\varepsilon` of :class:`hmm.micro.MicroSettings` (``rho`` :math:`= \tau/\varepsilon`,
     ``steps_per_eps`` steps per period) with Simpson weights :math:`w_j`:
 
-    .. math::  D_{\rm simpson}(\nu) = \sum_j w_j K_\rho(x_j)\cos 2\pi\nu x_j, \qquad
-               D_{\rm parts}(\nu) = -\sum_j w_j K_\rho'(x_j)\,\mathrm{Re}\,G_j(\nu),
+    .. math::  D_{\rm simpson}(\nu) &= \sum_j w_j K_\rho(x_j)\cos 2\pi\nu x_j, \\
+               D_{\rm parts}(\nu) &= -\sum_j w_j K_\rho'(x_j)\,\mathrm{Re}\,G_j(\nu),
 
     where :math:`G_j(\nu)` is the integral of :math:`e^{2\pi i\nu x}` from 0 to :math:`x_j` by
     the rule of the micro steps (two-point Gauss for ``"magnus4"``, trapezoidal for

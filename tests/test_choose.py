@@ -12,58 +12,9 @@ import pytest
 
 import hmm
 from hmm import error_model, fields
+from hmm.validation_fields import CASES, drifting, pulses, rotating, three_harmonics
 
 TWO_PI = 2 * np.pi
-
-
-def _unit(v):
-    return np.asarray(v, dtype=float) / np.linalg.norm(v)
-
-
-def three_harmonics(t, s):
-    """Harmonics 1, 2 and 3 in s, constant in t."""
-    t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
-    a = TWO_PI * s
-    return np.stack(
-        [
-            np.cos(a) + 0.4 * np.cos(3 * a),
-            0.5 * np.sin(2 * a) + 0.3 * np.sin(a),
-            1.2 + 0.3 * np.cos(a),
-        ],
-        -1,
-    )
-
-
-def drifting(t, s):
-    """One harmonic whose amplitude and phase drift slowly, and a growing mean."""
-    t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
-    a = TWO_PI * s + 0.5 * t
-    return np.stack(
-        [(1 + 0.5 * np.sin(0.8 * t)) * np.sin(a), np.cos(a), 0.8 + 0.4 * t / TWO_PI], -1
-    )
-
-
-def rotating(t, s):
-    """A mean field rotating in t, harmonics 1 and 2."""
-    t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
-    a = TWO_PI * s
-    return np.stack(
-        [
-            np.cos(0.3 * t) + 0.8 * np.sin(a),
-            np.sin(0.3 * t) + 0.8 * np.cos(2 * a),
-            0.5 + 0.6 * np.cos(a),
-        ],
-        -1,
-    )
-
-
-def pulses(t, s):
-    """A train of narrow pulses (many harmonics) on a precessing mean."""
-    t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
-    pulse = np.exp(4 * (np.cos(TWO_PI * s) - 1))
-    return np.stack(
-        [0.6 * np.cos(0.2 * t) + pulse, 0.6 * np.sin(0.2 * t) - 0.5 * pulse, 0.9 + 0 * s], -1
-    )
 
 
 def _achieved(H, M0, T, gamma, choice, H_run=None):
@@ -76,11 +27,11 @@ def _achieved(H, M0, T, gamma, choice, H_run=None):
 @pytest.mark.parametrize(
     "H, gamma, M0, T, tol, eps, quadrature",
     [
-        (three_harmonics, 0.5, _unit([1, -0.5, 0.3]), 5.0, 1e-3, 1e-4, None),
-        (drifting, 0.2, _unit([0.6, 0, 0.8]), TWO_PI, 1e-3, 1e-5, None),
-        (rotating, 0.0, _unit([0, 0.6, 0.8]), TWO_PI, 1e-4, 1e-5, "parts"),
-        (pulses, 1.0, _unit([1, 0.2, 0.1]), 4.0, 1e-2, 1e-3, "simpson"),
-        (pulses, 0.05, _unit([1, 0.2, 0.1]), 6.0, 1e-3, 1e-4, None),
+        (*CASES["three harmonics"], 1e-3, 1e-4, None),
+        (*CASES["drift + phase"], 1e-3, 1e-5, None),
+        (*CASES["rotating mean"], 1e-4, 1e-5, "parts"),
+        (pulses, 1.0, CASES["pulse train"][2], 4.0, 1e-2, 1e-3, "simpson"),
+        (*CASES["pulse train"], 1e-3, 1e-4, None),
     ],
 )
 def test_choice_meets_the_tolerance(H, gamma, M0, T, tol, eps, quadrature):
@@ -98,7 +49,8 @@ def test_robust_choice_does_not_need_the_exact_period():
     """Run with a period 1e-3 (relative) longer than the eps the choice was made for: the robust
     choice still meets tol; the exact one rests on a zero of D (a window of one period of the
     K^{1,0} kernel on two steps per period) and misses."""
-    M0, T, gamma, tol, eps = _unit([0.6, 0, 0.8]), TWO_PI, 0.2, 1e-3, 1e-4
+    _, gamma, M0, T = CASES["drift + phase"]
+    tol, eps = 1e-3, 1e-4
 
     def off(t, s):
         return drifting(t, np.asarray(s) / 1.001)
@@ -205,7 +157,7 @@ def test_shift_and_primitive_are_those_of_the_reconstruction():
 @pytest.mark.parametrize("macro", ["midpoint", "gauss4"])
 def test_batched_march_is_the_package_scheme(macro):
     """Each member of the batch is the macro scheme of solve_averaged on its own flux."""
-    H, M0, T, N = rotating, _unit([0, 0.6, 0.8]), 3.0, 12
+    H, M0, T, N = rotating, CASES["rotating mean"][2], 3.0, 12
     t = np.linspace(0, T, N + 1)
     Hbar = hmm.averaged_field(H, hmm.macro.stage_times(t, macro))  # (N, S, 3)
     A = np.stack([cross for cross in (hmm.ll_equation.cross_matrix(k * Hbar) for k in (1.0, 0.5))])

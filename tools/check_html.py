@@ -576,22 +576,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shots", type=Path, default=Path("_build/screenshots"))
     parser.add_argument("--chromium", default=CHROMIUM)
     parser.add_argument("--chromedriver", default=CHROMEDRIVER)
-    parser.add_argument(
-        "--warn",
-        action="append",
-        default=[],
-        choices=CHECK_NAMES,
-        metavar="CHECK",
-        help="run CHECK and print its findings, but do not fail on them (repeatable)",
-    )
-    parser.add_argument(
-        "--skip",
-        action="append",
-        default=[],
-        choices=CHECK_NAMES,
-        metavar="CHECK",
-        help="do not run CHECK (repeatable)",
-    )
+    for flag, what in (
+        ("--warn", "run CHECK and print its findings, but do not fail on them"),
+        ("--skip", "do not run CHECK"),
+    ):
+        parser.add_argument(
+            flag, action="append", default=[], choices=CHECK_NAMES, metavar="CHECK",
+            help=f"{what} (repeatable)",
+        )  # fmt: skip
     parser.add_argument(
         "--page", action="append", default=[], metavar="GLOB", help="only pages matching GLOB"
     )

@@ -23,11 +23,7 @@ def chain_state(name: str, m0) -> np.ndarray:
 
 def constants(J, beta, gamma) -> tuple[float, float, float]:
     """Return the coupling ``J`` (finite), ``beta`` (> 0) and ``gamma`` (>= 0) as floats."""
-    return (
-        _checks.finite("J", J),
-        _checks.positive("beta", beta),
-        _checks.nonnegative("gamma", gamma),
-    )
+    return (_checks.finite("J", J), *_checks.constants(beta, gamma))
 
 
 def spacing(dx, n: int) -> float:
