@@ -227,6 +227,37 @@ def damped_micro_rhs(
     return rhs
 
 
+def upscaled_model(
+    H: Callable, t_stage: np.ndarray, micro: MicroSettings, lift: str, drift: str,
+    quadrature: str, n_quad: int,
+) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    r"""What the macro model (3.2) needs at the stage times: the flux matrices (3.7) and the drift vector.
+
+    :math:`\mathcal{A}` of shape ``t_stage.shape + (3, 3)``, from micro problems started at
+    :math:`\mathbf{M}` (``lift="none"``, :func:`hmm.upscaling.flux_matrix_batch`) or at its
+    restriction (``"restriction"``, :func:`hmm.upscaling.restricted_flux_matrix_batch`), all
+    stage times in one batch; :math:`\mathbf{c}` of :func:`hmm.drift_vector` for
+    ``drift="second_order"``, else None.
+    """
+    A = LIFTS[lift](H, t_stage.reshape(-1), micro, quadrature).reshape(t_stage.shape + (3, 3))
+    c = None if drift == "paper" else drift_vector(H, t_stage, n_quad=n_quad)
+    return A, c
+
+
+def _checked_variant(macro, damping, lift, drift) -> tuple[str, str, str, str]:
+    """The macro scheme and the variant of the method (``solve_hmm``'s options), checked together."""
+    macro = _checks.choice("macro", macro, MACRO_SCHEMES)
+    damping = _checks.choice("damping", damping, DAMPING)
+    lift = _checks.choice("lift", lift, tuple(LIFTS))
+    drift = _checks.choice("drift", drift, DRIFTS)
+    if damping == "micro" and (lift, drift) != ("none", "paper"):
+        raise ValueError(
+            "lift and drift must be 'none' and 'paper' with damping='micro': they lift and "
+            "correct the macro model (3.2) with the undamped micro model"
+        )
+    return macro, damping, lift, drift
+
+
 def solve_hmm(
     H: Callable, M0, *, T: float, N: int, eps: float, tau: float, kernel: Kernel,
     beta: float = 1.0, gamma: float = 1.0, macro: str = "midpoint",
@@ -331,16 +362,8 @@ def solve_hmm(
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
     gamma = _checks.nonnegative("gamma", gamma)
-    macro = _checks.choice("macro", macro, MACRO_SCHEMES)
-    damping = _checks.choice("damping", damping, DAMPING)
-    lift = _checks.choice("lift", lift, tuple(LIFTS))
-    drift = _checks.choice("drift", drift, DRIFTS)
+    macro, damping, lift, drift = _checked_variant(macro, damping, lift, drift)
     n_quad = _checks.integer("n_quad", n_quad, 4)
-    if damping == "micro" and (lift, drift) != ("none", "paper"):
-        raise ValueError(
-            "lift and drift must be 'none' and 'paper' with damping='micro': they lift and "
-            "correct the macro model (3.2) with the undamped micro model"
-        )
     project = _checks.flag("project", project)
     tol = _checks.positive("tol", tol)
     max_iter = _checks.integer("max_iter", max_iter, 1)
@@ -362,9 +385,7 @@ def solve_hmm(
     t_stage = stage_times(t, macro)
     if damping == "macro":
         windows = [t_stage.size]
-        A = LIFTS[lift](H, t_stage.reshape(-1), micro, quadrature)
-        A = A.reshape(t_stage.shape + (3, 3))
-        c = None if drift == "paper" else drift_vector(H, t_stage, n_quad=n_quad)
+        A, c = upscaled_model(H, t_stage, micro, lift, drift, quadrature, n_quad)
         rhs = macro_model(A, micro, gamma, c)
     else:
         windows = [0]
