@@ -26,7 +26,9 @@ class Formula:
         self.rows = list(rows)
 
     def _repr_latex_(self) -> str:
-        lines = [rf"{tex} &= {_latex(rhs)}" for tex, _, rhs in self.rows]
+        # each left side in braces: a row that starts with "[" would otherwise be read as the
+        # optional argument of \begin{aligned} (first row) or of \\ (the others)
+        lines = [rf"{{{tex}}} &= {_latex(rhs)}" for tex, _, rhs in self.rows]
         return "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
 
     def __repr__(self) -> str:

@@ -264,5 +264,8 @@ def test_formula_shows_latex_and_stable_text():
     latex = f._repr_latex_()
     assert (
         latex.startswith("$$")
-        and r"K^{1,1}(t) &= \frac{15 \left(1 - 4 t^{2}\right)^{2}}{8}" in latex
+        and r"{K^{1,1}(t)} &= \frac{15 \left(1 - 4 t^{2}\right)^{2}}{8}" in latex
     )
+    # a left side that starts with "[" is not eaten as an optional argument of aligned or \\
+    rows = Formula([(r"[\varepsilon^0]", "e0", t), (r"[\varepsilon^1]", "e1", t)])._repr_latex_()
+    assert "\\begin{aligned}\n{[\\varepsilon^0]}" in rows and "\\\\\n{[\\varepsilon^1]}" in rows
