@@ -124,15 +124,25 @@ const merrors = Array.from(document.querySelectorAll("mjx-merror")).map(
   // an undefined macro is typeset as its name in red (MathJax's noundefined package)
   Array.from(document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')).map(
     text).filter((t) => t.startsWith("\\")).map((t) => "undefined control sequence " + t));
-// display equations wider than the text column are cut off for the reader
-const wide = Array.from(document.querySelectorAll('mjx-container[display="true"]')).filter(
-  (el) => el.scrollWidth > el.clientWidth + 1).map(
-  (el) => text(el.querySelector("mjx-assistive-mml") || el).slice(0, 80));
-// code and outputs wider than their box, or running past the right edge of the text column
 const column = document.querySelector("article.bd-article") || document.querySelector("main")
   || document.body;
 const colStyle = getComputedStyle(column);
 const colRight = column.getBoundingClientRect().right - parseFloat(colStyle.paddingRight || 0);
+const colLeft = column.getBoundingClientRect().left + parseFloat(colStyle.paddingLeft || 0);
+// display equations wider than the text column are cut off for the reader: the box scrolls, or
+// a typeset character lies past either edge of the column (MathJax gives a tagged equation a
+// min-width, so a centred one wider than the column sticks out to the left, under the sidebar,
+// where scrollWidth does not see it; the blank room it keeps for the tag may stick out harmlessly)
+const pastColumn = (el) => {
+  const glyphs = Array.from(el.querySelectorAll("mjx-c"), (c) => c.getBoundingClientRect()).filter(
+    (r) => r.width > 0);
+  return glyphs.length > 0 && (Math.min(...glyphs.map((r) => r.left)) < colLeft - 1
+    || Math.max(...glyphs.map((r) => r.right)) > colRight + 1);
+};
+const wide = Array.from(document.querySelectorAll('mjx-container[display="true"]')).filter(
+  (el) => el.scrollWidth > el.clientWidth + 1 || pastColumn(el)).map(
+  (el) => text(el.querySelector("mjx-assistive-mml") || el).slice(0, 80));
+// code and outputs wider than their box, or running past the right edge of the text column
 const blocks = new Set(document.querySelectorAll(
   "div.cell_input pre, div.cell_output pre, div.highlight pre, div.cell_output table"));
 const heading = (sec) => sec && sec.querySelector(":scope > h1, :scope > h2, :scope > h3, :scope > h4");
