@@ -48,7 +48,7 @@ def run(H, gamma, M0, T, tol, eps, quadrature, robust, period):
     start = time.perf_counter()
     try:
         c = hmm.choose_parameters(
-            H, tol, T=T, eps=eps, M0=M0, gamma=gamma, robust=robust, quadrature=quadrature
+            H, M0, tol=tol, T=T, eps=eps, gamma=gamma, robust=robust, quadrature=quadrature
         )
     except ValueError as refusal:
         return dict(refused=str(refusal), seconds=time.perf_counter() - start)
@@ -69,7 +69,7 @@ def line(tol, eps, row) -> str:
         return f"{tol:6.0e} {eps:6.0e}  refused: {what:40s} {'':>31s} {row['seconds']:5.2f}"
     c = row["choice"]
     setup = (
-        f"N={c.N:<3d} K^{{{c.kernel.p},{c.kernel.q}}} rho={c.rho:<6.4g} k={c.steps_per_eps:<2d} "
+        f"N={c.N:<3d} K^{{{c.kernel.p},{c.kernel.q}}} rho={c.rho:<6.4g} k={c.micro_steps_per_eps:<2d} "
         f"{c.quadrature}"
     )
     return (
@@ -85,7 +85,7 @@ HEADER = (
 
 
 def main() -> None:
-    hmm.choose_parameters(fields.fig51_left, 1e-2, T=TWO_PI, eps=1e-3, M0=fields.FIG54_M0)
+    hmm.choose_parameters(fields.fig51_left, fields.FIG54_M0, tol=1e-2, T=TWO_PI, eps=1e-3)
     print("# evals: stats['field_evaluations'] of the chosen solve_hmm run (= choice.work); cost:")
     print("# the chooser's own field evaluations; sec: the chooser's wall time\n")
     for quadrature in ("simpson", "parts"):

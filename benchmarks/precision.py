@@ -31,9 +31,9 @@ H, M0, T = fields.fig51_left, fields.FIG54_M0, 2 * np.pi
 T_OUT = np.linspace(0.0, T, 21)
 SPIN_CASES = ((1e-3, 1e-3, 20.0), (1e-3, 1e-4, 200.0), (1e-4, 1e-4, 50.0), (1e-4, 1e-5, 500.0))
 POINTWISE = (1e-4, 10.0)  # eps, required ratio
-POINTWISE_HMM = dict(N=36, kernel=hmm.kernel(1, 7), rho=7, steps_per_eps=4)
+POINTWISE_HMM = dict(N=36, kernel=hmm.kernel(1, 7), rho=7, micro_steps_per_eps=4)
 CHAIN_CASES = ((1e-3, 1e-3, 1.0), (1e-3, 1e-4, 10.0))  # tol, eps, required ratio
-CHAIN_HMM = dict(N=12, rho=4, kernel=hmm.kernel(5, 6), r=1, ell=9, steps_per_eps=4, tol=1e-4)
+CHAIN_HMM = dict(N=12, rho=4, kernel=hmm.kernel(5, 6), r=1, ell=9, micro_steps_per_eps=4, tol=1e-4)
 CHAIN_M0 = fields.fig55_initial(np.arange(100) * 0.01)
 CHAIN_T = np.linspace(0.0, 1.5, 21)
 
@@ -61,20 +61,20 @@ def spin_cases(repeats: int, budget: float) -> list[dict]:
     out = []
     for tol, eps, target in SPIN_CASES:
         log(f"precision: spin, tol {tol:.0e}, eps {eps:.0e}")
-        choice = hmm.choose_parameters(H, tol, T=T, eps=eps, M0=M0)
+        choice = hmm.choose_parameters(H, M0, tol=tol, T=T, eps=eps)
         options = choice.solve_kwargs()
         mbar_hmm = hmm.solve_averaged(H, M0, T=T, N=choice.N).m
         mbar_out = hmm.solve_averaged(H, M0, T=T, N=20).m
         direct = None
         for k in (2, 3, 4):
-            sol = hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k)
+            sol = hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, dns_steps_per_eps=k)
             if max_error(sol.m, mbar_out) <= tol:
                 direct = k
                 break
         t = timed(
             {
                 "direct": lambda eps=eps, k=direct: hmm.solve_dns(
-                    H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k
+                    H, M0, T=T, eps=eps, t_eval=T_OUT, dns_steps_per_eps=k
                 ),
                 "hmm": lambda kw=options: hmm.solve_hmm(H, M0, T=T, **kw),
             },
@@ -97,7 +97,7 @@ def pointwise_case(repeats: int, budget: float) -> dict:
     """The spin against m^eps: the reconstructed HMM against RK4."""
     eps, target = POINTWISE
     log(f"precision: pointwise, eps {eps:.0e}")
-    ref = hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=8).m
+    ref = hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, dns_steps_per_eps=8).m
     s = POINTWISE_HMM
 
     def run_hmm():
@@ -105,7 +105,7 @@ def pointwise_case(repeats: int, budget: float) -> dict:
         sol = hmm.solve_hmm(
             H, start, T=T, N=s["N"], eps=eps, tau=s["rho"] * eps, kernel=s["kernel"],
             macro="gauss4", lift="restriction", drift="second_order",
-            steps_per_eps=s["steps_per_eps"],
+            micro_steps_per_eps=s["micro_steps_per_eps"],
         )  # fmt: skip
         return sol, hmm.reconstruct(sol, H, T_OUT, eps=eps)
 
@@ -114,12 +114,12 @@ def pointwise_case(repeats: int, budget: float) -> dict:
     k = next(
         k
         for k in (2, 3, 4, 5, 6)
-        if max_error(hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k).m, ref)
+        if max_error(hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, dns_steps_per_eps=k).m, ref)
         <= err_hmm
     )
     t = timed(
         {
-            "direct": lambda: hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, steps_per_eps=k),
+            "direct": lambda: hmm.solve_dns(H, M0, T=T, eps=eps, t_eval=T_OUT, dns_steps_per_eps=k),
             "hmm": run_hmm,
         },
         repeats,
@@ -144,7 +144,7 @@ def chain_target(N: int, points: np.ndarray) -> np.ndarray:
 
     m = chain.solve_dns(
         averaged, CHAIN_M0, T=1.5, eps=1.0, J=1.0, t_eval=np.linspace(0.0, 1.5, N + 1),
-        steps_per_eps=5,
+        dns_steps_per_eps=5,
     ).m  # fmt: skip
     w = chain.space_weights(hmm.kernel(5, 4), 5)
     off = (points[:, None] + np.arange(-5, 6)[None, :]) % 100
@@ -162,13 +162,13 @@ def chain_cases(repeats: int, budget: float) -> list[dict]:
             {
                 "direct": lambda eps=eps: chain.solve_dns(
                     fields.fig55, CHAIN_M0, T=1.5, eps=eps, J=1.0, t_eval=CHAIN_T,
-                    steps_per_eps=3,
+                    dns_steps_per_eps=3,
                 ),
                 "hmm": lambda eps=eps: chain.solve_hmm(
                     fields.fig55, CHAIN_M0, T=1.5, N=s["N"], eps=eps, tau=s["rho"] * eps,
                     kernel=s["kernel"], r=s["r"], ell=s["ell"], J=1.0, macro="gauss4",
                     initial="sample", exchange_steps_per_eps=1,
-                    steps_per_eps=s["steps_per_eps"], tol=s["tol"],
+                    micro_steps_per_eps=s["micro_steps_per_eps"], newton_tol=s["tol"],
                     space_kernel=hmm.kernel(0, 80),
                 ),
             },

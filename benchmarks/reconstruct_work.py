@@ -8,11 +8,11 @@ is :math:`\max_k|\mathbf{m}(t_k) - \mathbf{m}^\varepsilon(t_k)|` over 20 generic
 
 * HMM: :func:`hmm.averaged_start`, :func:`hmm.solve_hmm` with ``macro="gauss4"``,
   ``lift="restriction"``, ``drift="second_order"``, then :func:`hmm.reconstruct`; the cheapest
-  settings found by a sweep over kernel, :math:`\tau/\varepsilon`, ``steps_per_eps`` and ``N``
+  settings found by a sweep over kernel, :math:`\tau/\varepsilon`, ``micro_steps_per_eps`` and ``N``
   for errors of about 1e-5, 1e-6 and 1e-7. Work: ``stats["field_evaluations"]`` (with the
   default ``n_quad=64`` for :math:`\mathbf{c}(t)`, and with ``n_quad=8``, exact for this field).
-* Direct simulation: :func:`hmm.solve_dns` (RK4) with ``steps_per_eps`` = 4, 5, ... up to the
-  first that reaches each HMM error (the error falls monotonically in ``steps_per_eps`` here).
+* Direct simulation: :func:`hmm.solve_dns` (RK4) with ``dns_steps_per_eps`` = 4, 5, ... up to the
+  first that reaches each HMM error (the error falls monotonically in ``dns_steps_per_eps`` here).
 * For comparison: the paper's HMM (Fig. 5.3 settings, start from :math:`\mathbf{m}^\varepsilon(0)`,
   no lift) plus the corrector, and the lifted HMM without the second-order drift.
 
@@ -31,7 +31,7 @@ from hmm import fields
 H, M0, T, GAMMA = fields.fig51_left, fields.FIG54_M0, 2 * np.pi, 1.0
 T_OUT = T * (np.arange(1, 21) - 0.381966) / 20
 EPS = (1e-3, 1e-4)
-# (target, eps) -> (N, (p, q), tau / eps, steps_per_eps): the cheapest found by the sweep
+# (target, eps) -> (N, (p, q), tau / eps, micro_steps_per_eps): the cheapest found by the sweep
 SETTINGS = {
     ("1e-5", 1e-3): (36, (1, 7), 7, 4),
     ("1e-6", 1e-3): (60, (1, 7), 7, 6),
@@ -61,7 +61,7 @@ def reconstructed(eps, N, pq, r, spe, n_quad=64, drift="second_order", lift="res
     start = hmm.averaged_start(H, M0, eps=eps, gamma=GAMMA)
     sol = hmm.solve_hmm(
         H, start, T=T, N=N, eps=eps, tau=r * eps, kernel=hmm.kernel(*pq), gamma=GAMMA,
-        macro="gauss4", lift=lift, drift=drift, steps_per_eps=spe, n_quad=n_quad,
+        macro="gauss4", lift=lift, drift=drift, micro_steps_per_eps=spe, n_quad=n_quad,
     )  # fmt: skip
     return hmm.reconstruct(sol, H, T_OUT, eps=eps, gamma=GAMMA), sol.stats["field_evaluations"]
 
@@ -75,14 +75,14 @@ def paper_hmm(eps):
 
 
 def dns(eps, k):
-    sol = hmm.solve_dns(H, M0, T=T, eps=eps, gamma=GAMMA, t_eval=T_OUT, steps_per_eps=k)
+    sol = hmm.solve_dns(H, M0, T=T, eps=eps, gamma=GAMMA, t_eval=T_OUT, dns_steps_per_eps=k)
     return sol.m, sol.stats["field_evaluations"]
 
 
 def main():
     for eps in EPS:
         (ref, _), wall_ref = timed(dns, eps, 64, repeats=1)
-        print(f"\neps = {eps:g}: reference solve_dns(steps_per_eps=64) {wall_ref:.1f} s")
+        print(f"\neps = {eps:g}: reference solve_dns(micro_steps_per_eps=64) {wall_ref:.1f} s")
         rows = []
         for (target, e), (N, pq, r, spe) in SETTINGS.items():
             if e != eps:
@@ -95,7 +95,7 @@ def main():
         rows.append(("no drift", N, pq, r, spe, error(m, ref), fe, fe, wall))
         (m, fe), wall = timed(paper_hmm, eps)
         rows.append(("paper", 20, (5, 4), 5, 32, error(m, ref), fe, fe, wall))
-        # RK4 direct simulation: steps_per_eps = 4, 5, ... until it reaches the smallest error
+        # RK4 direct simulation: dns_steps_per_eps = 4, 5, ... until it reaches the smallest error
         scan, k = {}, 4
         while k <= 64:
             (m, fe), wall = timed(dns, eps, k)

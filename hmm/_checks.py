@@ -65,6 +65,60 @@ def vector3(name: str, value) -> np.ndarray:
     return array(name, value, (3,))
 
 
+UNIT_TOL = 1e-3
+"""How far from 1 the length of an initial state may be.
+
+Room for a rounded normalisation and for the :math:`O(\varepsilon^2)` by which the averaged
+start of :func:`hmm.averaged_start` leaves the sphere; a state of length 0 or 2 is refused."""
+
+
+def unit_vector(name: str, value) -> np.ndarray:
+    """Return ``value`` as a finite float array of shape (3,) and length 1 (within :data:`UNIT_TOL`).
+
+    The damping term of (1.1) is quadratic in the state, so a state of another length is not a
+    rescaled solution but another equation: it is refused, not normalised silently.
+    """
+    v = vector3(name, value)
+    return unit_rows(name, v[None])[0]
+
+
+def unit_rows(name: str, value: np.ndarray) -> np.ndarray:
+    """Return the finite array ``value`` of shape (n, 3); every row must have length 1."""
+    length = np.linalg.norm(value, axis=-1)
+    bad = np.flatnonzero(np.abs(length - 1.0) > UNIT_TOL)
+    if bad.size:
+        where = "" if value.shape[0] == 1 else f" (row {bad[0]})"
+        raise ValueError(
+            f"{name} must be a unit vector{where}, got length {length[bad[0]]:.6g}; "
+            f"pass {name} / np.linalg.norm({name}, axis=-1, keepdims=True)"
+            + (" (a zero vector has no direction)" if length[bad[0]] == 0 else "")
+        )
+    return value
+
+
+def chain_state(name: str, value) -> np.ndarray:
+    """Return ``value`` as a float array of shape (n, 3), n >= 1, of finite unit vectors."""
+    return unit_rows(name, array(name, value, (-1, 3)))
+
+
+def chain_constants(J, beta, gamma) -> tuple[float, float, float]:
+    """Return the coupling ``J`` (finite), ``beta`` (> 0) and ``gamma`` (>= 0) of (3.8) as floats."""
+    return (finite("J", J), *constants(beta, gamma))
+
+
+def spacing(dx, n: int) -> float:
+    """Particle spacing: ``dx`` (> 0), or ``1/n`` when it is None."""
+    return 1.0 / n if dx is None else positive("dx", dx)
+
+
+def average_times(t) -> np.ndarray:
+    """Sorted times >= 0 at which to average."""
+    t = array("t", t, (-1,))
+    if np.any(t < 0) or np.any(np.diff(t) < 0):
+        raise ValueError("t must be sorted times >= 0")
+    return t
+
+
 def array(name: str, value, shape: tuple) -> np.ndarray:
     """Return ``value`` as a finite real float array of the given shape (``-1``: any length >= 1)."""
     want = (

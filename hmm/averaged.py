@@ -61,7 +61,7 @@ def solve_averaged(
     n_quad : int, default 128
         Quadrature points for :math:`\bar{\mathbf{H}}`.
     max_work : int, default 1e8
-        Refuse more than this many steps.
+        Refuse a call of more spin steps than this (one spin: the ``N`` steps of the grid).
 
     Returns
     -------
@@ -69,7 +69,7 @@ def solve_averaged(
         ``t`` of shape ``(N + 1,)``, ``m`` of shape ``(N + 1, 3)``.
     """
     _checks.field(H)
-    m0 = _checks.vector3("m0", m0)
+    m0 = _checks.unit_vector("m0", m0)
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
     beta, gamma = _checks.constants(beta, gamma)
@@ -98,7 +98,8 @@ def solve_averaged(
         if not sol.success:
             raise RuntimeError(f"time integration failed: {sol.message}")
         steps = len(sol.t) - 1
-        return Solution(t, sol.sol(t).T, make_stats(field_evaluations=H.points, steps=steps))
+        stats = make_stats(field_evaluations=H.points, steps=steps, spin_steps=steps)
+        return Solution(t, sol.sol(t).T, stats)
     Hbar = fields.averaged_field(H, stage_times(t, macro), n_quad=n_quad)  # (N, stages, 3)
 
     def rhs(n, i, y, jacobian):
@@ -107,4 +108,4 @@ def solve_averaged(
         return landau_lifshitz(y, h, beta, gamma), J
 
     m, newton = march(rhs, m0, t, macro=macro)
-    return Solution(t, m, make_stats(field_evaluations=H.points, steps=N, **newton))
+    return Solution(t, m, make_stats(field_evaluations=H.points, steps=N, spin_steps=N, **newton))

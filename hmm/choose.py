@@ -1,7 +1,7 @@
 r"""Choosing the HMM's parameters for a tolerance (beyond the paper): :func:`choose_parameters`.
 
 Given a field, a tolerance ``tol`` on :math:`\max_n|\mathbf{M}_n - \bar{\mathbf{m}}(t_n)|` against
-the averaged solution (4.3), and the problem (``T``, ``eps``, ``M0``, ``beta``, ``gamma``), pick the
+the averaged solution (4.3), and the problem (``T``, ``eps``, ``m0``, ``beta``, ``gamma``), pick the
 macro steps :math:`N`, the kernel :math:`K^{p,q}`, :math:`\rho = \tau/\varepsilon`, the micro steps
 per period and the flux quadrature with the fewest field evaluations whose *predicted* error is
 below ``safety * tol``. No HMM is run: the choice rests on a model of the computed flux matrix
@@ -127,11 +127,11 @@ class Choice:
     kernel : Kernel
         The kernel :math:`K^{p,q}` (``kernel.p``, ``kernel.q``).
     rho : float
-        :math:`\tau/\varepsilon`; ``rho * steps_per_eps`` is the (even) number of micro steps of
+        :math:`\tau/\varepsilon`; ``rho * micro_steps_per_eps`` is the (even) number of micro steps of
         one window.
-    steps_per_eps : int
+    micro_steps_per_eps : int
         Micro steps per period :math:`\varepsilon` (the step is exactly
-        :math:`\varepsilon/` ``steps_per_eps``).
+        :math:`\varepsilon/` ``micro_steps_per_eps``).
     quadrature : str
         Flux quadrature, ``"simpson"`` or ``"parts"``.
     T, eps, beta, gamma, tol : float
@@ -152,7 +152,7 @@ class Choice:
     N: int
     kernel: Kernel
     rho: float
-    steps_per_eps: int
+    micro_steps_per_eps: int
     quadrature: str
     T: float
     eps: float
@@ -170,7 +170,7 @@ class Choice:
         return self.rho * self.eps
 
     def solve_kwargs(self) -> dict:
-        """Keywords for :func:`hmm.solve_hmm`: ``hmm.solve_hmm(H, M0, T=T, **choice.solve_kwargs())``.
+        """Keywords for :func:`hmm.solve_hmm`: ``hmm.solve_hmm(H, m0, T=T, **choice.solve_kwargs())``.
 
         They pin what the error model assumes: the Magnus micro steps, the paper's micro start
         (``lift="none"``) and macro model (``drift="paper"``).
@@ -178,7 +178,7 @@ class Choice:
         return dict(
             N=self.N, eps=self.eps, tau=self.tau, kernel=self.kernel, beta=self.beta,
             gamma=self.gamma, macro=self.macro, micro_method="magnus4",
-            steps_per_eps=self.steps_per_eps, quadrature=self.quadrature, lift="none",
+            micro_steps_per_eps=self.micro_steps_per_eps, quadrature=self.quadrature, lift="none",
             drift="paper",
         )  # fmt: skip
 
@@ -186,7 +186,7 @@ class Choice:
         p = self.predicted
         return (
             f"{self.macro} N={self.N} K^{{{self.kernel.p},{self.kernel.q}}} rho={self.rho:.4g} "
-            f"steps_per_eps={self.steps_per_eps} {self.quadrature}: {self.work} field evaluations; "
+            f"micro_steps_per_eps={self.micro_steps_per_eps} {self.quadrature}: {self.work} field evaluations; "
             f"predicted {p.total:.2e} (macro {p.macro:.1e}, floor {p.floor:.1e}, averaging "
             f"{p.averaging:.1e}, micro {p.micro:.1e}); chooser cost {self.cost}"
         )
@@ -198,7 +198,7 @@ class Grid:
 
     n: int
     rho: float
-    steps_per_eps: int
+    micro_steps_per_eps: int
 
 
 def candidate_grids(micro_steps: Sequence[int], rho_max: float) -> list[Grid]:
@@ -226,7 +226,7 @@ def averaging_coefficients(
     :math:`\nu = k + b/\rho` for the offsets :math:`b` of :data:`BAND`; exact: :math:`|D(k)|` and
     the central difference next to it; robust: the maxima over the band.
     """
-    micro = MicroSettings(1.0, grid.rho, None, 1.0, grid.steps_per_eps, "magnus4", "centred")
+    micro = MicroSettings(1.0, grid.rho, None, 1.0, grid.micro_steps_per_eps, "magnus4", "centred")
     nu = np.concatenate([[0.0], (active[:, None] + BAND / grid.rho).reshape(-1)])
     x, rows = harmonic_rows(nu, micro, quadrature)
     weights = np.stack([quadrature_weights(x, K, grid.rho, quadrature) for K in kernels], axis=1)
@@ -273,17 +273,17 @@ class MicroProbe:
     def __call__(self, K: Kernel, grid: Grid, quadrature: str) -> float:
         key = (K.p, K.q, grid, quadrature)
         if key not in self._errors:
-            fine = REFERENCE_FACTOR * grid.steps_per_eps
+            fine = REFERENCE_FACTOR * grid.micro_steps_per_eps
             ref = Grid(REFERENCE_FACTOR * grid.n, grid.rho, fine)
             gap = self._unexplained(K, grid, quadrature) - self._unexplained(K, ref, "simpson")
             self._errors[key] = float(np.linalg.norm(gap, ord=2, axis=(1, 2)).max())
         return self._errors[key]
 
-    def least(self, steps_per_eps: int, quadrature: str) -> float:
-        """The smallest error probed so far with ``steps_per_eps`` and ``quadrature`` (0 if none)."""
+    def least(self, micro_steps_per_eps: int, quadrature: str) -> float:
+        """The smallest error probed so far with ``micro_steps_per_eps`` and ``quadrature`` (0 if none)."""
         probed = [
             e for (_, _, grid, quad), e in self._errors.items()
-            if grid.steps_per_eps == steps_per_eps and quad == quadrature
+            if grid.micro_steps_per_eps == micro_steps_per_eps and quad == quadrature
         ]  # fmt: skip
         return min(probed, default=0.0)
 
@@ -295,7 +295,7 @@ class MicroProbe:
             Phi = self.beta * cross_matrix(field_on_window(self.H, self.times, s, self.eps)) @ Phi
         A = np.einsum("j,bjik->bik", quadrature_weights(s, K, micro.tau, quadrature), Phi)
         k = np.arange(self.h.shape[1])
-        unit = MicroSettings(1.0, grid.rho, K, 1.0, grid.steps_per_eps, "magnus4", "centred")
+        unit = MicroSettings(1.0, grid.rho, K, 1.0, grid.micro_steps_per_eps, "magnus4", "centred")
         x, rows = harmonic_rows(k.astype(float), unit, quadrature)
         D = rows @ quadrature_weights(x, K, grid.rho, quadrature)
         waves = np.exp(2j * np.pi * np.outer(self.times / self.eps, k)) * D
@@ -304,7 +304,13 @@ class MicroProbe:
 
     def _micro(self, grid: Grid) -> MicroSettings:
         return MicroSettings(
-            self.eps, grid.rho * self.eps, None, self.beta, grid.steps_per_eps, "magnus4", "centred"
+            self.eps,
+            grid.rho * self.eps,
+            None,
+            self.beta,
+            grid.micro_steps_per_eps,
+            "magnus4",
+            "centred",
         )
 
     def _solve(self, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -314,7 +320,7 @@ class MicroProbe:
 
 
 def choose_parameters(
-    H: Callable, tol: float, *, T: float, eps: float, M0, beta: float = 1.0, gamma: float = 1.0,
+    H: Callable, m0, *, tol: float, T: float, eps: float, beta: float = 1.0, gamma: float = 1.0,
     macro: str = "gauss4", robust: bool = True, quadrature: str | None = None,
     kernels: Sequence[tuple[int, int]] = KERNELS, micro_steps: Sequence[int] = MICRO_STEPS,
     rho_max: float = 24.0, safety: float = 0.8,
@@ -330,12 +336,12 @@ def choose_parameters(
     ----------
     H : callable
         Field ``H(t, s)``, 1-periodic in ``s``.
+    m0 : array_like, shape (3,)
+        Initial magnetisation, a unit vector.
     tol : float
         Tolerance on :math:`\max_n|\mathbf{M}_n - \bar{\mathbf{m}}(t_n)|`, > 0.
     T, eps : float
         Final time and fast period, > 0.
-    M0 : array_like, shape (3,)
-        Initial magnetisation.
     beta, gamma : float, default 1
         Precession (> 0) and damping (>= 0) constants.
     macro : {"gauss4", "midpoint"}, default "gauss4"
@@ -357,7 +363,7 @@ def choose_parameters(
     Returns
     -------
     Choice
-        Run it with ``hmm.solve_hmm(H, M0, T=T, **choice.solve_kwargs())``.
+        Run it with ``hmm.solve_hmm(H, m0, T=T, **choice.solve_kwargs())``.
 
     Raises
     ------
@@ -367,10 +373,10 @@ def choose_parameters(
         piece, and what to change.
     """
     _checks.field(H)
+    m0 = _checks.unit_vector("m0", m0)
     tol = _checks.positive("tol", tol)
     T = _checks.positive("T", T)
     eps = _checks.positive("eps", eps)
-    M0 = _checks.vector3("M0", M0)
     beta, gamma = _checks.constants(beta, gamma)
     macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     robust = _checks.flag("robust", robust)
@@ -392,10 +398,10 @@ def choose_parameters(
 
     counted = fields.Counted(H)
     budget = safety * tol
-    model = field_model(counted, M0, T=T, beta=beta, gamma=gamma, level=1e-2 * budget)
+    model = field_model(counted, m0, T=T, beta=beta, gamma=gamma, level=1e-2 * budget)
     probe = MicroProbe(counted, model.harmonics, T, eps, beta)
     options = sorted(
-        (window_evaluations(grid.n, quad), grid.n, grid.steps_per_eps, grid, quad)
+        (window_evaluations(grid.n, quad), grid.n, grid.micro_steps_per_eps, grid, quad)
         for grid in candidate_grids(micro_steps, rho_max)
         for quad in quadratures
     )
@@ -405,7 +411,7 @@ def choose_parameters(
             break
         if T * model.field_scale * np.hypot(beta, gamma) / N <= MAX_STEP:
             r = macro_responses(
-                model.harmonics, model.mbar, model.active, M0, T=T, N=N, eps=eps, beta=beta,
+                model.harmonics, model.mbar, model.active, m0, T=T, N=N, eps=eps, beta=beta,
                 gamma=gamma, macro=macro, robust=robust,
             )  # fmt: skip
             search.cheapest(N, r, 1 if macro == "midpoint" else 2, eps, robust)
@@ -413,7 +419,7 @@ def choose_parameters(
         raise ValueError(search.refusal(tol, macro, eps))
     N, K, grid, quad, split, work = search.best
     return Choice(
-        macro, N, K, grid.rho, grid.steps_per_eps, quad, T, eps, beta, gamma, tol, robust, split,
+        macro, N, K, grid.rho, grid.micro_steps_per_eps, quad, T, eps, beta, gamma, tol, robust, split,
         work, counted.points,
     )  # fmt: skip
 
@@ -477,9 +483,11 @@ class Search:
         if self.floor >= self.budget:
             return (
                 f"tol = {tol:g} is below the floor of the HMM at eps = {eps:g}: the O(eps) error "
-                f"of the flux (second-order drift and phase terms) alone gives {self.floor:.2e}, "
-                f"which no kernel, window or micro grid removes; ask for tol >= "
-                f"{self.floor / self.budget * tol:.2e} or a smaller eps (the floor scales like eps)"
+                f"of the flux (second-order drift and phase terms) alone is predicted as "
+                f"{self.floor:.2e}, at or above safety * tol = {self.budget:.2e} (the share of tol "
+                f"the prediction may use), and no kernel, window or micro grid removes it; ask "
+                f"for tol >= {self.floor / self.budget * tol:.2e} or a smaller eps (the floor "
+                f"scales like eps)"
             )
         if self.first is None:
             return (
@@ -498,7 +506,7 @@ def _first_passing(usable, averaging, room, probe, grid, quad, scale):
     """The kernel with the least predicted error among those whose averaging and micro errors fit ``room``."""
     passing = []
     for i in np.argsort(averaging):
-        if averaging[i] + scale * probe.least(grid.steps_per_eps, quad) >= room:
+        if averaging[i] + scale * probe.least(grid.micro_steps_per_eps, quad) >= room:
             break
         E_micro = scale * probe(usable[i], grid, quad)
         if averaging[i] + E_micro <= room:

@@ -1,6 +1,6 @@
 r"""Direct simulation of the full single-spin problem (1.2) by fixed-step RK4.
 
-The step resolves the fast field: :math:`h \le \varepsilon/k` with ``k = steps_per_eps``, and
+The step resolves the fast field: :math:`h \le \varepsilon/k` with ``k = dns_steps_per_eps``, and
 also :math:`h \le 1/(k(\beta+\gamma)\max|\mathbf{H}|)` for strong fields. The field is evaluated
 in vectorised chunks; the time loop then works on plain floats, because for a 3-vector numpy's
 per-call overhead is some fifty times the arithmetic itself. The step is the RK4 step of
@@ -90,7 +90,7 @@ def rk4_step_limit(H: Callable, T: float, eps: float, rate_extra: float, beta, g
 
 def solve_dns(
     H: Callable, m0, *, T: float, eps: float, beta: float = 1.0, gamma: float = 1.0,
-    t_eval=None, steps_per_eps: int = DEFAULT_DNS_STEPS_PER_EPS, max_work: int = _checks.MAX_WORK,
+    t_eval=None, dns_steps_per_eps: int = DEFAULT_DNS_STEPS_PER_EPS, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""Direct simulation of the full problem (1.2) with :math:`\mathbf{H}^\varepsilon(t) = \mathbf{H}(t, t/\varepsilon)`.
 
@@ -115,7 +115,7 @@ def solve_dns(
     t_eval : array_like, optional
         Sorted output times in ``[0, T]``; default ``linspace(0, T, 1001)``. The steps are fitted
         to hit each output time exactly.
-    steps_per_eps : int, default 64
+    dns_steps_per_eps : int, default 64
         Steps per period :math:`\varepsilon`.
     max_work : int, default 1e8
         Refuse a run of more RK4 steps than this.
@@ -127,23 +127,23 @@ def solve_dns(
         ``field_evaluations`` (three per step).
     """
     _checks.field(H)
-    m0 = _checks.vector3("m0", m0)
+    m0 = _checks.unit_vector("m0", m0)
     T = _checks.positive("T", T)
     eps = _checks.positive("eps", eps)
     beta, gamma = _checks.constants(beta, gamma)
-    steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
+    dns_steps_per_eps = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
     max_work = _checks.integer("max_work", max_work, 1)
     t_eval = _checks.output_times(t_eval, T)
     t = np.linspace(0.0, T, 1001) if t_eval is None else t_eval
     grid = np.unique(np.concatenate([[0.0], t]))
     H = fields.Counted(H)
-    h_max = rk4_step_limit(H, T, eps, 0.0, beta, gamma, steps_per_eps)
+    h_max = rk4_step_limit(H, T, eps, 0.0, beta, gamma, dns_steps_per_eps)
     steps = int(step_counts(grid, h_max).sum())
     _checks.work(
         steps,
         max_work,
-        asked=f"solve_dns with eps = {eps:.3g}, T = {T:.3g}, steps_per_eps = {steps_per_eps} (RK4 steps)",
-        change="raise eps, lower T or steps_per_eps",
+        asked=f"solve_dns with eps = {eps:.3g}, T = {T:.3g}, dns_steps_per_eps = {dns_steps_per_eps} (RK4 steps)",
+        change="raise eps, lower T or dns_steps_per_eps",
     )
     m = rk4_spin(H, m0, grid, h_max, eps=eps, beta=beta, gamma=gamma)
     stats = make_stats(field_evaluations=H.points, steps=steps, spin_steps=steps)

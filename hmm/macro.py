@@ -259,11 +259,11 @@ def _checked_variant(macro, damping, lift, drift) -> tuple[str, str, str, str]:
 
 
 def solve_hmm(
-    H: Callable, M0, *, T: float, N: int, eps: float, tau: float, kernel: Kernel,
+    H: Callable, m0, *, T: float, N: int, eps: float, tau: float, kernel: Kernel,
     beta: float = 1.0, gamma: float = 1.0, macro: str = "midpoint",
-    micro_method: str | None = None, steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
+    micro_method: str | None = None, micro_steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
     window: str = "centred", damping: str = "macro", lift: str = "none", drift: str = "paper",
-    n_quad: int = DEFAULT_N_QUAD, project: bool = False, tol: float = DEFAULT_TOL,
+    n_quad: int = DEFAULT_N_QUAD, project: bool = False, newton_tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER, max_work: int = _checks.MAX_WORK,
     quadrature: str = "simpson",
 ) -> Solution:  # fmt: skip
@@ -278,8 +278,8 @@ def solve_hmm(
     ----------
     H : callable
         Field ``H(t, s)``; ``t``, ``s`` arrays of one shape ``S``, returns ``S + (3,)``.
-    M0 : array_like, shape (3,)
-        Initial magnetisation :math:`\mathbf{M}_0 = \mathbf{m}^\varepsilon(0)`.
+    m0 : array_like, shape (3,)
+        Initial magnetisation :math:`\mathbf{M}_0 = \mathbf{m}^\varepsilon(0)`, a unit vector.
     T : float
         Final time, > 0.
     N : int
@@ -298,8 +298,8 @@ def solve_hmm(
     micro_method : {"magnus4", "midpoint", "rk4"}, optional
         Micro integrator: default ``"magnus4"``; ``"midpoint"`` is the paper's. With
         ``damping="micro"``: ``"rk4"`` (default) or ``"midpoint"``.
-    steps_per_eps : int, default 32
-        Micro steps per period :math:`\varepsilon`.
+    micro_steps_per_eps : int, default 32
+        Micro steps per period :math:`\varepsilon` (of the micro integrator ``micro_method``).
     window : {"centred", "forward"}, default "centred"
         Averaging window of the upscaling.
     damping : {"macro", "micro"}, default "macro"
@@ -339,7 +339,7 @@ def solve_hmm(
     project : bool, default False
         Renormalise :math:`\mathbf{M}_{n+1}` to :math:`|\mathbf{M}_0|` after each macro step
         (the projection mentioned in Section 6).
-    tol, max_iter
+    newton_tol, max_iter
         Newton tolerance and iteration cap of each macro step; a step that does not converge
         raises :class:`hmm.NonConvergenceError`.
     max_work : int, default 1e8
@@ -358,19 +358,19 @@ def solve_hmm(
         (:func:`node_derivatives`) for the dense output of :func:`hmm.reconstruct`.
     """
     _checks.field(H)
-    M0 = _checks.vector3("M0", M0)
+    m0 = _checks.unit_vector("m0", m0)
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
     gamma = _checks.nonnegative("gamma", gamma)
     macro, damping, lift, drift = _checked_variant(macro, damping, lift, drift)
     n_quad = _checks.integer("n_quad", n_quad, 4)
     project = _checks.flag("project", project)
-    tol = _checks.positive("tol", tol)
+    newton_tol = _checks.positive("newton_tol", newton_tol)
     max_iter = _checks.integer("max_iter", max_iter, 1)
     max_work = _checks.integer("max_work", max_work, 1)
     kernel = as_kernel("kernel", kernel)
     micro = MicroSettings.checked(
-        eps, tau, kernel, beta, steps_per_eps, micro_method, window, damped=damping == "micro"
+        eps, tau, kernel, beta, micro_steps_per_eps, micro_method, window, damped=damping == "micro"
     )
     quadrature = check_quadrature(quadrature, kernel)
     stages = 1 if macro == "midpoint" else 2
@@ -390,7 +390,7 @@ def solve_hmm(
     else:
         windows = [0]
         rhs = damped_micro_rhs(H, t_stage, micro, gamma, windows, quadrature)
-    m, newton = march(rhs, M0, t, macro=macro, project=project, tol=tol, max_iter=max_iter)
+    m, newton = march(rhs, m0, t, macro=macro, project=project, tol=newton_tol, max_iter=max_iter)
     dmdt = node_derivatives(t, t_stage, A, c, m, micro, gamma) if damping == "macro" else None
     micro_steps = windows[0] * micro.steps
     stats = make_stats(

@@ -57,7 +57,7 @@ class MicroSettings:
         Averaging kernel :math:`K` of the upscaling (None where no average is taken).
     beta : float
         Precession constant.
-    steps_per_eps : int
+    micro_steps_per_eps : int
         Micro steps per period :math:`\varepsilon`.
     method : str
         Micro integrator: ``"magnus4"`` or ``"midpoint"`` (linear micro model), ``"rk4"`` or
@@ -70,13 +70,13 @@ class MicroSettings:
     tau: float
     kernel: Kernel | None
     beta: float
-    steps_per_eps: int
+    micro_steps_per_eps: int
     method: str
     window: str
 
     @classmethod
     def checked(
-        cls, eps, tau, kernel, beta, steps_per_eps, micro_method, window, *, damped=False
+        cls, eps, tau, kernel, beta, micro_steps_per_eps, micro_method, window, *, damped=False
     ) -> MicroSettings:
         """Check every setting (``ValueError`` naming the bad one) and return the record.
 
@@ -98,7 +98,7 @@ class MicroSettings:
             tau=_checks.positive("tau", tau),
             kernel=None if kernel is None else as_kernel("kernel", kernel),
             beta=_checks.positive("beta", beta),
-            steps_per_eps=_checks.integer("steps_per_eps", steps_per_eps, 1),
+            micro_steps_per_eps=_checks.integer("micro_steps_per_eps", micro_steps_per_eps, 1),
             method=_checks.choice("micro_method", micro_method, methods),
             window=_checks.choice("window", window, WINDOWS),
         )
@@ -106,7 +106,7 @@ class MicroSettings:
     @property
     def half_steps(self) -> int:
         """Micro steps on each side of :math:`s = 0` (centred window; half the steps of a forward one)."""
-        return max(1, int(np.ceil(0.5 * self.tau * self.steps_per_eps / self.eps - 1e-9)))
+        return max(1, int(np.ceil(0.5 * self.tau * self.micro_steps_per_eps / self.eps - 1e-9)))
 
     @property
     def steps(self) -> int:
@@ -116,7 +116,7 @@ class MicroSettings:
     def grid(self) -> tuple[np.ndarray, int]:
         r"""Uniform micro grid relative to :math:`t_a` and the index of :math:`s = 0`.
 
-        :meth:`steps` intervals of at most :math:`\varepsilon/` ``steps_per_eps`` (an even
+        :meth:`steps` intervals of at most :math:`\varepsilon/` ``micro_steps_per_eps`` (an even
         number, for Simpson's rule) on the window.
         """
         n = self.half_steps
@@ -135,9 +135,9 @@ class MicroSettings:
             max_work,
             asked=(
                 f"{caller} ({windows:.3g} micro windows of {self.steps} steps: tau / eps x "
-                f"steps_per_eps = {self.tau:.3g} / {self.eps:.3g} x {self.steps_per_eps})"
+                f"micro_steps_per_eps = {self.tau:.3g} / {self.eps:.3g} x {self.micro_steps_per_eps})"
             ),
-            change="shorten tau, raise eps, lower steps_per_eps or take fewer macro steps",
+            change="shorten tau, raise eps, lower micro_steps_per_eps or take fewer macro steps",
         )
 
 
@@ -273,7 +273,7 @@ def _midpoint_fixed_point(rhs: Callable, y: np.ndarray, h, Hm: np.ndarray) -> np
 
 def solve_micro(
     H: Callable, t_a: float, M, *, eps: float, tau: float, beta: float = 1.0, gamma: float = 0.0,
-    steps_per_eps: int = DEFAULT_STEPS_PER_EPS, micro_method: str | None = None,
+    micro_steps_per_eps: int = DEFAULT_STEPS_PER_EPS, micro_method: str | None = None,
     window: str = "centred", max_work: int = _checks.MAX_WORK,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     r"""Solve the micro problem (3.6) forward and backward from :math:`\mathbf{m}(0) = \mathbf{M}`.
@@ -293,7 +293,7 @@ def solve_micro(
     gamma : float, default 0
         Damping in the micro model, >= 0. The paper's micro model (3.4) has none; ``gamma > 0``
         solves (1.2) on the window instead (:func:`damped_micro_states`).
-    steps_per_eps : int, default 32
+    micro_steps_per_eps : int, default 32
         Micro steps per period :math:`\varepsilon`.
     micro_method : {"magnus4", "midpoint", "rk4"}, optional
         Micro integrator; default ``"magnus4"`` (``"rk4"`` when ``gamma > 0``).
@@ -312,7 +312,7 @@ def solve_micro(
     _checks.field(H)
     gamma = _checks.nonnegative("gamma", gamma)
     micro = MicroSettings.checked(
-        eps, tau, None, beta, steps_per_eps, micro_method, window, damped=gamma > 0
+        eps, tau, None, beta, micro_steps_per_eps, micro_method, window, damped=gamma > 0
     )
     t_a = np.array([_checks.finite("t_a", t_a)])
     M = _checks.vector3("M", M)

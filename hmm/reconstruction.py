@@ -181,7 +181,7 @@ def corrector(
 
 
 def averaged_start(
-    H: Callable, M0, *, eps: float, beta: float = 1.0, gamma: float = 1.0,
+    H: Callable, m0, *, eps: float, beta: float = 1.0, gamma: float = 1.0,
     n_quad: int = DEFAULT_N_QUAD,
 ) -> np.ndarray:  # fmt: skip
     r"""The averaged initial state :math:`\bar{\mathbf{m}}(0)` for :math:`\mathbf{m}^\varepsilon(0) = \mathbf{M}_0` (beyond the paper).
@@ -196,8 +196,8 @@ def averaged_start(
     ----------
     H : callable
         Field ``H(t, s)``.
-    M0 : array_like, shape (3,)
-        :math:`\mathbf{m}^\varepsilon(0)`.
+    m0 : array_like, shape (3,)
+        :math:`\mathbf{m}^\varepsilon(0)`, a unit vector.
     eps, beta, gamma, n_quad
         As in :func:`corrector`.
 
@@ -210,13 +210,13 @@ def averaged_start(
     hmm.NonConvergenceError
         If the iteration does not contract (:math:`\varepsilon` too large for the field).
     """
-    M0 = _checks.vector3("M0", M0)
+    m0 = _checks.unit_vector("m0", m0)
     eps = _checks.positive("eps", eps)
     beta, gamma = _checks.constants(beta, gamma)
     G = fast_antiderivative(H, 0.0, 0.0, n_quad=n_quad)
-    M, previous, level = M0, np.inf, 1e-15 * max(1.0, float(np.max(np.abs(M0))))
+    M, previous, level = m0, np.inf, 1e-15
     for _ in range(100):
-        M_new = M0 - eps * corrector_from(G, M, beta, gamma)
+        M_new = m0 - eps * corrector_from(G, M, beta, gamma)
         change = float(np.max(np.abs(M_new - M)))
         if change <= level:
             return M_new
@@ -225,7 +225,7 @@ def averaged_start(
         M, previous = M_new, change
     raise NonConvergenceError(
         f"averaged_start: the fixed-point iteration did not converge for eps = {eps:g}; "
-        "eps |G| (beta + gamma |M0|) must be well below 1"
+        "eps |G| (beta + gamma |m0|) must be well below 1"
     )
 
 

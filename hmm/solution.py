@@ -26,12 +26,14 @@ STAT_KEYS = (
     steps of the micro integrator, summed over every micro problem that was solved (forward
     and backward; 0 where there is none);
 ``spin_steps``
-    steps of one spin's integrator, summed over all spins and all problems: the unit of work
-    (and of the ``max_work`` limit) that all solvers share;
+    steps of one spin's integrator, summed over all spins and all problems (micro, macro,
+    direct, start and averaged solvers alike: a step of ``n`` spins counts ``n``): the unit of
+    work, and of the ``max_work`` limit, that all solvers share;
 ``newton_iterations``
     Newton iterations of the implicit steps (0 for explicit solvers);
 ``jacobians``
-    Jacobian matrices formed for those Newton iterations.
+    Newton matrices formed (and factorised) for those iterations, 0 for explicit solvers; the
+    work of forming a matrix (micro solves of tangents or differences) is in the counts above.
 """
 
 

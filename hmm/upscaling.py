@@ -88,7 +88,7 @@ def check_quadrature(quadrature: str, kernel: Kernel) -> str:
 
 
 def grid_fourier(
-    kernel: Kernel, nu, *, rho: float, steps_per_eps: int, quadrature: str = "simpson",
+    kernel: Kernel, nu, *, rho: float, micro_steps_per_eps: int, quadrature: str = "simpson",
     micro_method: str = "magnus4",
 ) -> np.ndarray:  # fmt: skip
     r"""The factor :math:`D(\nu)` by which the flux quadrature multiplies the harmonic :math:`\nu` of the field.
@@ -97,7 +97,7 @@ def grid_fourier(
     matrix (3.7) to leading order in :math:`\varepsilon` as :math:`\beta[D(\nu)\,\mathbf{h}\,e^{2\pi i\nu t_a/\varepsilon}]_\times`
     (Lemma 1 for one mode, on the micro grid; beyond the paper). On the centred micro grid
     :math:`x_j = s_j/\varepsilon` of :class:`hmm.micro.MicroSettings` (``rho`` :math:`= \tau/\varepsilon`,
-    ``steps_per_eps`` steps per period) with Simpson weights :math:`w_j`:
+    ``micro_steps_per_eps`` steps per period) with Simpson weights :math:`w_j`:
 
     .. math::  D_{\rm simpson}(\nu) &= \sum_j w_j K_\rho(x_j)\cos 2\pi\nu x_j, \\
                D_{\rm parts}(\nu) &= -\sum_j w_j K_\rho'(x_j)\,\mathrm{Re}\,G_j(\nu),
@@ -117,7 +117,7 @@ def grid_fourier(
         Frequencies, in harmonics per period :math:`\varepsilon` (any shape).
     rho : float
         :math:`\tau/\varepsilon`, > 0.
-    steps_per_eps : int
+    micro_steps_per_eps : int
         Micro steps per period, >= 1.
     quadrature : {"simpson", "parts"}, default "simpson"
         As in :func:`hmm.flux_matrices`.
@@ -132,7 +132,9 @@ def grid_fourier(
     kernel = as_kernel("kernel", kernel)
     quadrature = check_quadrature(quadrature, kernel)
     rho = _checks.positive("rho", rho)
-    micro = MicroSettings.checked(1.0, rho, kernel, 1.0, steps_per_eps, micro_method, "centred")
+    micro = MicroSettings.checked(
+        1.0, rho, kernel, 1.0, micro_steps_per_eps, micro_method, "centred"
+    )
     nu = np.asarray(nu, dtype=float)
     if not np.all(np.isfinite(nu)):
         raise ValueError("nu must be finite")
@@ -264,7 +266,7 @@ def damped_flux_batch(
 
 def flux_matrices(
     H: Callable, t_a, *, eps: float, tau: float, kernel: Kernel, beta: float = 1.0,
-    steps_per_eps: int = DEFAULT_STEPS_PER_EPS, micro_method: str = "magnus4",
+    micro_steps_per_eps: int = DEFAULT_STEPS_PER_EPS, micro_method: str = "magnus4",
     window: str = "centred", quadrature: str = "simpson", max_work: int = _checks.MAX_WORK,
 ) -> np.ndarray:  # fmt: skip
     r"""Matrices :math:`\mathcal{A}(t_a)` with :math:`\mathbf{F}(t_a, \mathbf{M}) = \mathcal{A}(t_a)\mathbf{M}`, eq. (3.7).
@@ -281,7 +283,7 @@ def flux_matrices(
         Field ``H(t, s)``.
     t_a : array_like
         Macro times, any shape ``B``.
-    eps, tau, kernel, beta, steps_per_eps, micro_method, window, quadrature, max_work
+    eps, tau, kernel, beta, micro_steps_per_eps, micro_method, window, quadrature, max_work
         As in :func:`upscaled_flux`.
 
     Returns
@@ -290,7 +292,7 @@ def flux_matrices(
     """
     _checks.field(H)
     kernel = as_kernel("kernel", kernel)
-    micro = MicroSettings.checked(eps, tau, kernel, beta, steps_per_eps, micro_method, window)
+    micro = MicroSettings.checked(eps, tau, kernel, beta, micro_steps_per_eps, micro_method, window)
     quadrature = check_quadrature(quadrature, kernel)
     t_a = np.asarray(t_a, dtype=float)
     if not np.all(np.isfinite(t_a)):
@@ -301,7 +303,7 @@ def flux_matrices(
 
 def upscaled_flux(
     H: Callable, t_a: float, M, *, eps: float, tau: float, kernel: Kernel, beta: float = 1.0,
-    gamma: float = 0.0, steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
+    gamma: float = 0.0, micro_steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
     micro_method: str | None = None, window: str = "centred", quadrature: str = "simpson",
     max_work: int = _checks.MAX_WORK,
 ) -> np.ndarray:  # fmt: skip
@@ -330,7 +332,7 @@ def upscaled_flux(
         Damping in the micro model, >= 0. The paper's micro model (3.4) has none; with
         ``gamma > 0`` the flux is the average of the damped micro derivative (nonlinear in
         :math:`\mathbf{M}`), the variant of Section 3.2.
-    steps_per_eps : int, default 32
+    micro_steps_per_eps : int, default 32
         Micro steps per period :math:`\varepsilon`. With the default method the micro error
         of the flux is below about 1e-7 (relative) for the paper's fields.
     micro_method : {"magnus4", "midpoint", "rk4"}, optional
@@ -360,7 +362,7 @@ def upscaled_flux(
     gamma = _checks.nonnegative("gamma", gamma)
     kernel = as_kernel("kernel", kernel)
     micro = MicroSettings.checked(
-        eps, tau, kernel, beta, steps_per_eps, micro_method, window, damped=gamma > 0
+        eps, tau, kernel, beta, micro_steps_per_eps, micro_method, window, damped=gamma > 0
     )
     quadrature = check_quadrature(quadrature, kernel)
     micro.check_work(1, _checks.integer("max_work", max_work, 1), "upscaled_flux")

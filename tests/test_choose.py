@@ -37,7 +37,7 @@ def _achieved(H, M0, T, gamma, choice, H_run=None):
 def test_choice_meets_the_tolerance(H, gamma, M0, T, tol, eps, quadrature):
     """The chosen HMM, run by solve_hmm, is within tol of the averaged solution; the run does
     the predicted work; the prediction is within the safety fraction of tol."""
-    choice = hmm.choose_parameters(H, tol, T=T, eps=eps, M0=M0, gamma=gamma, quadrature=quadrature)
+    choice = hmm.choose_parameters(H, M0, tol=tol, T=T, eps=eps, gamma=gamma, quadrature=quadrature)
     error, sol = _achieved(H, M0, T, gamma, choice)
     assert error <= tol
     assert sol.stats["field_evaluations"] == choice.work
@@ -58,7 +58,7 @@ def test_robust_choice_does_not_need_the_exact_period():
     errors = {}
     for robust in (True, False):
         choice = hmm.choose_parameters(
-            drifting, tol, T=T, eps=eps, M0=M0, gamma=gamma, robust=robust
+            drifting, M0, tol=tol, T=T, eps=eps, gamma=gamma, robust=robust
         )
         errors[robust] = _achieved(drifting, M0, T, gamma, choice, H_run=off)[0]
     assert errors[True] <= tol
@@ -71,13 +71,15 @@ def test_refuses_a_tolerance_below_the_floor():
     converged kernel, window and macro step stays above it)."""
     M0, T, eps = fields.FIG54_M0, TWO_PI, 1e-2
     with pytest.raises(ValueError, match="below the floor of the HMM") as refused:
-        hmm.choose_parameters(fields.fig51_left, 1e-4, T=T, eps=eps, M0=M0)
+        hmm.choose_parameters(fields.fig51_left, M0, tol=1e-4, T=T, eps=eps)
     message = str(refused.value)
     assert "smaller eps" in message and "ask for tol >=" in message
-    floor = float(re.search(r"gives ([0-9.e+-]+)", message).group(1))
+    floor = float(re.search(r"predicted as ([0-9.e+-]+)", message).group(1))
+    budget = float(re.search(r"safety \* tol = ([0-9.e+-]+)", message).group(1))
+    assert floor >= budget  # the number it compared with is stated, and the comparison holds
     converged = hmm.solve_hmm(
         fields.fig51_left, M0, T=T, N=64, eps=eps, tau=16 * eps, kernel=hmm.kernel(3, 8),
-        steps_per_eps=16, macro="gauss4",
+        micro_steps_per_eps=16, macro="gauss4",
     )  # fmt: skip
     measured = hmm.measure.max_error(
         converged.m, hmm.solve_averaged(fields.fig51_left, M0, T=T, N=64).m
@@ -102,7 +104,7 @@ def test_floor_and_window_terms_predict_the_hmm_error(eps):
     H, M0, T, N = fields.fig51_left, fields.FIG54_M0, TWO_PI, 64
     _, r = _model(H, M0, T, eps, N)
     ref = hmm.solve_averaged(H, M0, T=T, N=N).m
-    kw = dict(T=T, N=N, eps=eps, tau=16 * eps, steps_per_eps=16, macro="gauss4")
+    kw = dict(T=T, N=N, eps=eps, tau=16 * eps, micro_steps_per_eps=16, macro="gauss4")
     error = {
         pq: hmm.measure.max_error(hmm.solve_hmm(H, M0, kernel=hmm.kernel(*pq), **kw).m, ref)
         for pq in [(3, 8), (1, 8)]
@@ -176,15 +178,15 @@ def test_choice_runs_and_counts():
         seen.append(np.size(t))
         return fields.fig51_left(t, s)
 
-    choice = hmm.choose_parameters(tallied, 1e-2, T=TWO_PI, eps=1e-3, M0=fields.FIG54_M0)
+    choice = hmm.choose_parameters(tallied, fields.FIG54_M0, tol=1e-2, T=TWO_PI, eps=1e-3)
     assert choice.cost == sum(seen) > 0
     kwargs = choice.solve_kwargs()
     assert set(kwargs) == {
-        "N", "eps", "tau", "kernel", "beta", "gamma", "macro", "micro_method", "steps_per_eps",
+        "N", "eps", "tau", "kernel", "beta", "gamma", "macro", "micro_method", "micro_steps_per_eps",
         "quadrature", "lift", "drift",
     }  # fmt: skip
     assert kwargs["tau"] == choice.rho * 1e-3 and kwargs["kernel"].q == choice.kernel.q
-    steps = choice.rho * choice.steps_per_eps
+    steps = choice.rho * choice.micro_steps_per_eps
     assert steps == pytest.approx(round(steps)) and round(steps) % 2 == 0
     with pytest.raises(dataclasses.FrozenInstanceError):
         choice.N = 3
@@ -193,7 +195,7 @@ def test_choice_runs_and_counts():
 
 def test_midpoint_macro_scheme():
     M0, T, tol = fields.FIG54_M0, TWO_PI, 1e-2
-    choice = hmm.choose_parameters(fields.fig53_right, tol, T=T, eps=1e-4, M0=M0, macro="midpoint")
+    choice = hmm.choose_parameters(fields.fig53_right, M0, tol=tol, T=T, eps=1e-4, macro="midpoint")
     assert choice.macro == "midpoint"
     sol = hmm.solve_hmm(fields.fig53_right, M0, T=T, **choice.solve_kwargs())
     assert (
@@ -202,7 +204,7 @@ def test_midpoint_macro_scheme():
     )
 
 
-BASE = dict(T=1.0, eps=1e-3, M0=[0.0, 0.0, 1.0])
+BASE = dict(T=1.0, eps=1e-3, m0=[0.0, 0.0, 1.0])
 
 
 @pytest.mark.parametrize(
@@ -210,7 +212,8 @@ BASE = dict(T=1.0, eps=1e-3, M0=[0.0, 0.0, 1.0])
     [
         (dict(tol=0.0), "tol must be > 0"),
         (dict(eps=-1.0), "eps must be > 0"),
-        (dict(M0=[1.0, 0.0]), "M0 must have shape"),
+        (dict(m0=[1.0, 0.0]), "m0 must have shape"),
+        (dict(m0=[2.0, 0.0, 0.0]), "m0 must be a unit vector"),
         (dict(macro="rk4"), "macro must be one of"),
         (dict(quadrature="trapezoid"), "quadrature must be one of"),
         (dict(robust="yes"), "robust must be True or False"),
@@ -225,6 +228,6 @@ BASE = dict(T=1.0, eps=1e-3, M0=[0.0, 0.0, 1.0])
 )
 def test_bad_input_raises(kwargs, match):
     args = {"tol": 1e-2, **BASE, **kwargs}
-    tol = args.pop("tol")
+    m0 = args.pop("m0")
     with pytest.raises(ValueError, match=match):
-        hmm.choose_parameters(fields.fig51_left, tol, **args)
+        hmm.choose_parameters(fields.fig51_left, m0, **args)

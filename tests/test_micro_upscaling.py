@@ -55,7 +55,7 @@ def test_micro_preserves_length(circular, method):
 @pytest.mark.parametrize("window", ["centred", "forward"])
 def test_micro_matches_solve_ivp(slow, window):
     eps, t_a, M = 0.02, 0.41, np.array([0.0, 0.6, 0.8])
-    s, m = hmm.solve_micro(slow, t_a, M, eps=eps, tau=0.1, steps_per_eps=64, window=window)
+    s, m = hmm.solve_micro(slow, t_a, M, eps=eps, tau=0.1, micro_steps_per_eps=64, window=window)
 
     def rhs(t, y):
         return -np.cross(y, slow(np.array(t_a + t), np.array((t_a + t) / eps)))
@@ -71,9 +71,9 @@ def test_micro_matches_solve_ivp(slow, window):
 def test_micro_order_in_step(slow, method, order):
     eps, t_a, M = 0.05, 0.2, np.array([1.0, 0.0, 0.0])
     ends = [
-        hmm.solve_micro(slow, t_a, M, eps=eps, tau=0.25, steps_per_eps=n, micro_method=method)[1][
-            -1
-        ]
+        hmm.solve_micro(
+            slow, t_a, M, eps=eps, tau=0.25, micro_steps_per_eps=n, micro_method=method
+        )[1][-1]
         for n in (8, 16, 32, 64)
     ]
     errors = [np.linalg.norm(e - ends[-1]) for e in ends[:-1]]
@@ -188,11 +188,11 @@ def test_grid_fourier_is_the_measured_averaging_factor(pq, rho, steps, quadratur
     eps = 1e-7
     t_a = (3_000_000 + np.arange(16) / 16) * eps
     A = hmm.flux_matrices(
-        fields.fig51_right, t_a, eps=eps, tau=rho * eps, kernel=K, steps_per_eps=steps,
+        fields.fig51_right, t_a, eps=eps, tau=rho * eps, kernel=K, micro_steps_per_eps=steps,
         quadrature=quadrature,
     )  # fmt: skip
     measured = np.linalg.norm(A @ [0.0, 0.0, 1.0], axis=1).max() / np.sqrt(2)
-    D = float(grid_fourier(K, 1.0, rho=rho, steps_per_eps=steps, quadrature=quadrature))
+    D = float(grid_fourier(K, 1.0, rho=rho, micro_steps_per_eps=steps, quadrature=quadrature))
     assert measured == pytest.approx(abs(D), rel=1e-3, abs=5e-8)
 
 
@@ -203,10 +203,10 @@ def test_grid_fourier_tends_to_kernel_fourier(pq, quadrature):
     K = hmm.kernel(*pq)
     nu = np.array([[0.0, 0.5, 1.0], [2.0, 3.3, 4.0]])
     for rho in (2.0, 5.0, 8.5):
-        D = grid_fourier(K, nu, rho=rho, steps_per_eps=64, quadrature=quadrature)
+        D = grid_fourier(K, nu, rho=rho, micro_steps_per_eps=64, quadrature=quadrature)
         assert D.shape == nu.shape
         np.testing.assert_allclose(D, K.fourier(nu * rho), atol=1e-5)
-        coarse = grid_fourier(K, nu, rho=rho, steps_per_eps=16, quadrature=quadrature)
+        coarse = grid_fourier(K, nu, rho=rho, micro_steps_per_eps=16, quadrature=quadrature)
         fine_error = np.abs(D - K.fourier(nu * rho)).max()
         assert fine_error < 0.1 * np.abs(coarse - K.fourier(nu * rho)).max()
 
@@ -221,7 +221,7 @@ def test_parts_flux_is_the_simpson_flux_up_to_the_quadrature_error(slow, window)
 
     def gap(steps):
         simpson, parts = (
-            hmm.flux_matrices(slow, t_a, steps_per_eps=steps, quadrature=quad, **kw)
+            hmm.flux_matrices(slow, t_a, micro_steps_per_eps=steps, quadrature=quad, **kw)
             for quad in ("simpson", "parts")
         )
         return np.abs(simpson - parts).max()
@@ -229,9 +229,9 @@ def test_parts_flux_is_the_simpson_flux_up_to_the_quadrature_error(slow, window)
     assert gap(64) < 1e-7
     assert gap(64) < 0.01 * gap(8)
     M = np.array([0.48, 0.6, 0.64])
-    F = hmm.upscaled_flux(slow, 0.52, M, steps_per_eps=64, quadrature="parts", **kw)
+    F = hmm.upscaled_flux(slow, 0.52, M, micro_steps_per_eps=64, quadrature="parts", **kw)
     np.testing.assert_allclose(
-        F, hmm.flux_matrices(slow, 0.52, steps_per_eps=64, **kw) @ M, atol=1e-7
+        F, hmm.flux_matrices(slow, 0.52, micro_steps_per_eps=64, **kw) @ M, atol=1e-7
     )
 
 
@@ -242,7 +242,7 @@ def test_parts_avoids_the_aliasing_of_simpson_on_two_steps_per_period():
     the exact Gauss integral of the field, and the flux is off by the O(eps) tail only."""
     K, eps = hmm.kernel(1, 10), 1e-7
     t_a = 0.3 + np.arange(8) / 8 * eps
-    kw = dict(eps=eps, tau=8 * eps, kernel=K, steps_per_eps=2)
+    kw = dict(eps=eps, tau=8 * eps, kernel=K, micro_steps_per_eps=2)
     error = {  # the averaged flux -M x Hbar is 0 for M = e_z
         quad: np.linalg.norm(
             hmm.flux_matrices(fields.fig51_right, t_a, quadrature=quad, **kw) @ [0.0, 0.0, 1.0],
@@ -261,7 +261,7 @@ def test_parts_evaluates_the_field_twice_per_micro_step(squared, macro, stages, 
     """Simpson on K dm/ds: 2 Magnus Gauss points per step and the n + 1 nodes; by parts: 2n,
     with the paper's micro start and with the restriction lift alike."""
     kw = dict(
-        T=1.0, N=5, eps=1e-3, tau=5e-3, kernel=hmm.kernel(5, 4), macro=macro, steps_per_eps=8,
+        T=1.0, N=5, eps=1e-3, tau=5e-3, kernel=hmm.kernel(5, 4), macro=macro, micro_steps_per_eps=8,
         lift=lift,
     )  # fmt: skip
     n = 40  # micro steps per window: tau / eps x steps_per_eps

@@ -184,9 +184,9 @@ def test_reconstruct_is_second_order_in_eps(slow):
     eps_values = np.array([1e-2, 10**-2.5, 1e-3])
     errors, paper = [], None
     for eps in eps_values:
-        dns = hmm.solve_dns(slow, M0, T=T, eps=eps, gamma=gamma, t_eval=t_out, steps_per_eps=32)
+        dns = hmm.solve_dns(slow, M0, T=T, eps=eps, gamma=gamma, t_eval=t_out, dns_steps_per_eps=32)
         kw = dict(T=T, N=16, eps=eps, tau=20 * eps, kernel=hmm.kernel(1, 7), gamma=gamma)
-        kw.update(macro="gauss4", steps_per_eps=16)
+        kw.update(macro="gauss4", micro_steps_per_eps=16)
         start = hmm.averaged_start(slow, M0, eps=eps, gamma=gamma)
         sol = hmm.solve_hmm(slow, start, lift="restriction", drift="second_order", **kw)
         m = hmm.reconstruct(sol, slow, t_out, eps=eps, gamma=gamma)
@@ -284,7 +284,7 @@ HMM = dict(T=1.0, N=2, eps=0.01, tau=0.05, kernel=hmm.kernel(1, 7))
         (lambda H: hmm.corrector(H, 0.0, [np.inf, 0, 0], eps=0.1), "M must be a finite"),
         (lambda H: hmm.corrector(H, 0.0, M0, eps=0.1, n_quad=3), "n_quad must be an integer >= 4"),
         (lambda H: hmm.corrector(42, 0.0, M0, eps=0.1), "H must be a callable"),
-        (lambda H: hmm.averaged_start(H, [1.0, 0.0], eps=0.1), "M0 must have shape"),
+        (lambda H: hmm.averaged_start(H, [1.0, 0.0], eps=0.1), "m0 must have shape"),
         (lambda H: hmm.averaged_start(H, M0, eps=-0.1), "eps must be > 0"),
         (lambda H: hmm.drift_vector(H, "now"), "t must be a finite real array"),
         (lambda H: hmm.fast_antiderivative(H, 0.0, [0.0, np.nan]), "s must be a finite"),

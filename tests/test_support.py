@@ -65,7 +65,7 @@ class _Tally:
             tau=0.1,
             kernel=hmm.kernel(1, 7),
             damping="micro",
-            steps_per_eps=8,
+            micro_steps_per_eps=8,
         ),
         lambda H: hmm.solve_hmm(
             H,

@@ -23,7 +23,7 @@ def test_damped_micro_matches_solve_ivp(slow):
     eps, t_a, M, gamma = 0.02, 0.41, np.array([0.0, 0.6, 0.8]), 0.7
     for method in ("rk4", "midpoint"):
         s, m = hmm.solve_micro(
-            slow, t_a, M, eps=eps, tau=0.1, steps_per_eps=64, gamma=gamma, micro_method=method
+            slow, t_a, M, eps=eps, tau=0.1, micro_steps_per_eps=64, gamma=gamma, micro_method=method
         )
 
         def rhs(t, y):
@@ -118,10 +118,10 @@ def test_projection_keeps_length_exactly(circular, damping):
 def test_magnus4_needs_fewer_micro_steps(circular):
     """E_micro: midpoint is second order, magnus4 fourth (or better) in the micro step."""
     kw = dict(T=2.0, N=5, eps=0.01, tau=0.05, kernel=hmm.kernel(5, 4))
-    ref = hmm.solve_hmm(circular, M0, steps_per_eps=128, **kw)
+    ref = hmm.solve_hmm(circular, M0, micro_steps_per_eps=128, **kw)
 
     def e_micro(method, k):
-        sol = hmm.solve_hmm(circular, M0, steps_per_eps=k, micro_method=method, **kw)
+        sol = hmm.solve_hmm(circular, M0, micro_steps_per_eps=k, micro_method=method, **kw)
         return np.abs(sol.m - ref.m).max()
 
     mid = [e_micro("midpoint", k) for k in (16, 32)]
@@ -155,7 +155,7 @@ def test_damped_micro_states_shapes(circular):
         (dict(macro="euler"), "macro must be one of"),
         (dict(project="yes"), "project"),
         (dict(gamma=-1.0, damping="micro"), "gamma"),
-        (dict(steps_per_eps=0, damping="micro"), "steps_per_eps"),
+        (dict(micro_steps_per_eps=0, damping="micro"), "steps_per_eps"),
     ],
 )
 def test_bad_options_raise(circular, kwargs, name):

@@ -16,7 +16,6 @@ from ..kernels import Kernel, as_kernel
 from ..micro import MicroSettings
 from ..solution import Solution, make_stats
 from ..upscaling import kernel_weights
-from . import _checks as chain_checks
 from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS, check_dns_work, dns_step_limit, rk4_chain
 from .field import ChainField
 
@@ -75,7 +74,7 @@ def space_average(m, r: int, ell: int, space_kernel: Kernel) -> np.ndarray:
 
 
 def time_averages(
-    field: ChainField, m0, t, micro: MicroSettings, *, J, beta, gamma, steps_per_eps, max_work, x
+    field: ChainField, m0, t, micro: MicroSettings, *, J, beta, gamma, dns_steps_per_eps, max_work, x
 ):  # fmt: skip
     r"""Time averages :math:`(K_\tau * \mathbf{m}_i)(t)` of the direct simulation, and its RK4 steps.
 
@@ -85,7 +84,9 @@ def time_averages(
     """
     s, _ = micro.grid()
     nodes = t[:, None] + s[None, :]
-    h_max = dns_step_limit(field, float(nodes.max()), micro.eps, J, beta, gamma, steps_per_eps, x)
+    h_max = dns_step_limit(
+        field, float(nodes.max()), micro.eps, J, beta, gamma, dns_steps_per_eps, x
+    )
     fwd = np.unique(np.concatenate([[0.0], nodes[nodes >= 0]]))
     bwd = np.unique(np.concatenate([[0.0], nodes[nodes < 0]]))[::-1]
     steps = int(step_counts(fwd, h_max).sum() + step_counts(bwd, h_max).sum())
@@ -103,7 +104,7 @@ def time_averages(
 def dns_average(
     H: Callable, m0, *, t, eps: float, tau: float, kernel: Kernel, J: float, beta: float = 1.0,
     gamma: float = 1.0, r: int | None = None, ell: int | None = None,
-    space_kernel: Kernel | None = None, steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS,
+    space_kernel: Kernel | None = None, dns_steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS,
     dx: float | None = None, spatial_field: bool = False, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""Averages (3.9) of the direct simulation (3.8): in time at every particle, and in space too.
@@ -111,13 +112,13 @@ def dns_average(
     The time averages :math:`(K_\tau * \mathbf{m}_i)(t)`: the chain is simulated (RK4, as
     :func:`hmm.chain.solve_dns`) over the union of the windows :math:`[t - \tau/2, t + \tau/2]`,
     backward in time for the part before 0, and each window is averaged by Simpson's rule on nodes
-    at most :math:`\varepsilon/` ``steps_per_eps`` apart. With ``r`` and ``ell`` they are also
+    at most :math:`\varepsilon/` ``dns_steps_per_eps`` apart. With ``r`` and ``ell`` they are also
     averaged in space at the macro points (:func:`space_average`): the target of the HMM,
     :math:`\mathbf{M}_I(t) = \sum_{|j|\le r}\omega_j\,(K_\tau * \mathbf{m}_{I(r+\ell)+j})(t)`.
 
     Parameters
     ----------
-    H, m0, eps, J, beta, gamma, steps_per_eps, dx, spatial_field, max_work
+    H, m0, eps, J, beta, gamma, dns_steps_per_eps, dx, spatial_field, max_work
         As in :func:`hmm.chain.solve_dns`.
     t : array_like
         Sorted times :math:`\ge 0` at which to average.
@@ -134,20 +135,22 @@ def dns_average(
         ``x`` the particles or the macro points.
     """
     field = ChainField(H, spatial_field)
-    m0 = chain_checks.chain_state("m0", m0)
-    J, beta, gamma = chain_checks.constants(J, beta, gamma)
-    steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
+    m0 = _checks.chain_state("m0", m0)
+    J, beta, gamma = _checks.chain_constants(J, beta, gamma)
+    dns_steps_per_eps = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
     kernel = as_kernel("kernel", kernel)
-    micro = MicroSettings.checked(eps, tau, kernel, beta, steps_per_eps, None, "centred")
+    micro = MicroSettings.checked(eps, tau, kernel, beta, dns_steps_per_eps, None, "centred")
     n = m0.shape[0]
     if (r is None) != (ell is None):
         raise ValueError("r and ell must be given together (or neither, for time averages only)")
     macro = None if r is None else macro_particles(n, r, ell)
     space_kernel = kernel if space_kernel is None else as_kernel("space_kernel", space_kernel)
-    x = np.arange(n) * chain_checks.spacing(dx, n)
-    t = chain_checks.average_times(t)
+    x = np.arange(n) * _checks.spacing(dx, n)
+    t = _checks.average_times(t)
     max_work = _checks.integer("max_work", max_work, 1)
-    kw = dict(J=J, beta=beta, gamma=gamma, steps_per_eps=steps_per_eps, max_work=max_work, x=x)
+    kw = dict(
+        J=J, beta=beta, gamma=gamma, dns_steps_per_eps=dns_steps_per_eps, max_work=max_work, x=x
+    )
     avg, steps = time_averages(field, m0, t, micro, **kw)
     stats = make_stats(field_evaluations=field.points, steps=steps, spin_steps=steps * n)
     if macro is None:

@@ -15,7 +15,6 @@ from .. import _checks
 from ..dns import step_chunks, step_counts
 from ..integrators import rk4_step
 from ..solution import Solution, make_stats
-from . import _checks as chain_checks
 from .field import ChainField
 
 DEFAULT_CHAIN_DNS_STEPS_PER_EPS = 32
@@ -92,19 +91,19 @@ def check_dns_work(steps: int, n: int, max_work: int, what: str) -> None:
         steps * n,
         max_work,
         asked=f"{what} ({steps:.3g} RK4 steps of {n} particles)",
-        change="raise eps, lower T or steps_per_eps, or take fewer particles",
+        change="raise eps, lower T or dns_steps_per_eps, or take fewer particles",
     )
 
 
 def solve_dns(
     H: Callable, m0, *, T: float, eps: float, J: float, beta: float = 1.0, gamma: float = 1.0,
-    t_eval=None, steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS, dx: float | None = None,
+    t_eval=None, dns_steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS, dx: float | None = None,
     spatial_field: bool = False, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""Direct simulation of the periodic chain (3.8), every particle and every oscillation resolved.
 
     Classical fourth-order Runge-Kutta, vectorised over the particles, with steps of at most
-    :math:`\min(\varepsilon, 1/\rho)/` ``steps_per_eps``, :math:`\rho = (\beta+\gamma)(\max|\mathbf{H}| + 2|J|)`,
+    :math:`\min(\varepsilon, 1/\rho)/` ``dns_steps_per_eps``, :math:`\rho = (\beta+\gamma)(\max|\mathbf{H}| + 2|J|)`,
     fitted to hit each output time. The cost grows like :math:`T/\varepsilon`. With the default
     32 steps per period the error on the Figure 5.5 problem is about 1e-9 (checked against
     scipy's DOP853 at rtol 1e-12 in the tests).
@@ -124,7 +123,7 @@ def solve_dns(
         Precession (> 0) and damping (>= 0) constants.
     t_eval : array_like, optional
         Sorted output times in ``[0, T]``; default ``linspace(0, T, 1001)``.
-    steps_per_eps : int, default 32
+    dns_steps_per_eps : int, default 32
         RK4 steps per period :math:`\varepsilon`.
     dx : float, optional
         Particle spacing: the positions :math:`x_i = i\,\delta x` (of ``x``, and of a
@@ -141,18 +140,18 @@ def solve_dns(
         ``t``, ``m`` of shape ``(len(t), n, 3)``, ``x = i dx``, ``stats``.
     """
     field = ChainField(H, spatial_field)
-    m0 = chain_checks.chain_state("m0", m0)
+    m0 = _checks.chain_state("m0", m0)
     T = _checks.positive("T", T)
     eps = _checks.positive("eps", eps)
-    J, beta, gamma = chain_checks.constants(J, beta, gamma)
-    steps_per_eps = _checks.integer("steps_per_eps", steps_per_eps, 1)
+    J, beta, gamma = _checks.chain_constants(J, beta, gamma)
+    dns_steps_per_eps = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
     max_work = _checks.integer("max_work", max_work, 1)
     n = m0.shape[0]
-    x = np.arange(n) * chain_checks.spacing(dx, n)
+    x = np.arange(n) * _checks.spacing(dx, n)
     t_eval = _checks.output_times(t_eval, T)
     t = np.linspace(0.0, T, 1001) if t_eval is None else t_eval
     grid = np.unique(np.concatenate([[0.0], t]))
-    h_max = dns_step_limit(field, T, eps, J, beta, gamma, steps_per_eps, x)
+    h_max = dns_step_limit(field, T, eps, J, beta, gamma, dns_steps_per_eps, x)
     steps = int(step_counts(grid, h_max).sum())
     check_dns_work(steps, n, max_work, f"chain solve_dns with eps = {eps:.3g}, T = {T:.3g}")
     m = rk4_chain(field, m0, grid, h_max, eps=eps, J=J, beta=beta, gamma=gamma, x=x)

@@ -186,14 +186,14 @@ def fine_grid(
     and at most :math:`1/(k\rho)` with the rate
     :math:`\rho = \beta(4|J| + \max|\mathbf{H}| + \max|\Delta\mathbf{H}|) + 4|J|\alpha_{\max}`
     (``h_bound``, ``jump`` the largest field difference between neighbours, ``damping`` the
-    largest layer damping). The fine step is at most :math:`\varepsilon/` ``micro.steps_per_eps``
+    largest layer damping). The fine step is at most :math:`\varepsilon/` ``micro.micro_steps_per_eps``
     and divides each coarse step into an even number ``R`` of fine ones. Returns ``(n_c, delta, R)``.
     """
     half, k = 0.5 * micro.tau, exchange_steps_per_eps
     rate = k * micro.beta * (4.0 * abs(J) + h_bound + jump) + k * 4.0 * abs(J) * damping
     n_c = max(1, int(np.ceil(half * max(k / micro.eps, rate) - 1e-9)))
     delta = half / n_c
-    R = 2 * max(1, int(np.ceil(0.5 * delta * micro.steps_per_eps / micro.eps - 1e-9)))
+    R = 2 * max(1, int(np.ceil(0.5 * delta * micro.micro_steps_per_eps / micro.eps - 1e-9)))
     return n_c, delta, R
 
 

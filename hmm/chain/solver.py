@@ -16,13 +16,12 @@ predicted by quadratic extrapolation of the last three macro values.
 
 The method before these, a Jacobian by forward differences of the 9 inputs of every box at
 the first iterate of every step and the plain update rule, is kept for comparisons: see
-:func:`difference_jacobians`.
+``jacobian="difference"`` of :func:`solve_hmm`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,7 +31,6 @@ from ..kernels import Kernel, as_kernel
 from ..macro import MACRO_SCHEMES, macro_rhs, macro_rhs_jacobian, march, stage_times
 from ..micro import DEFAULT_STEPS_PER_EPS, MicroSettings
 from ..solution import Solution, make_stats
-from . import _checks as chain_checks
 from .averages import macro_particles, space_average, space_weights, time_averages
 from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS
 from .field import ChainField
@@ -46,23 +44,6 @@ from .micro import (
 
 _FD_STEP = 1e-7
 _MAX_UPDATE = 0.25  # the unknowns are near-unit vectors: longer Newton updates are shortened
-_NEWTON = {"jacobian": "exact"}
-
-
-@contextlib.contextmanager
-def difference_jacobians() -> Iterator[None]:
-    """Within the block, :func:`solve_hmm` uses the chain's Newton method from before the exact Jacobian.
-
-    Jacobians by forward differences of the 9 inputs of every box (a batch of 10 micro boxes
-    per macro point), formed at the first iterate of every macro step and again when the chord
-    iteration slows; the plain update stop rule; the midpoint predicted from past values, the
-    Gauss-Legendre stages by explicit Euler. For comparisons of results and work only.
-    """
-    _NEWTON["jacobian"] = "differences"
-    try:
-        yield
-    finally:
-        _NEWTON["jacobian"] = "exact"
 
 
 def neighbour_slots(L: int) -> np.ndarray:
@@ -94,21 +75,20 @@ class MacroRhs:
         Stages per macro step.
     c : float
         :math:`\gamma/\beta`.
-    jacobian : {"exact", "differences"}
+    jacobian : {"exact", "difference"}
         How the flux Jacobian is formed (see the module docstring).
 
     Attributes
     ----------
     counts : dict
-        ``micro_steps``, ``spin_steps`` and ``jacobians`` (flux Jacobians formed by micro
-        solves, exact or by differences; the Newton matrices that reuse an exchange part are
-        not counted).
+        ``micro_steps`` and ``spin_steps`` of the micro solves, the flux Jacobians' included
+        (the Newton matrices are counted by the Newton solver, as on every solver).
     """
 
     def __init__(self, boxes: MicroBoxes, stages: int, L: int, c: float, jacobian: str):
         self.boxes, self.stages, self.slots, self.c = boxes, stages, neighbour_slots(L), c
         self.jacobian = jacobian
-        self.counts = {"micro_steps": 0, "spin_steps": 0, "jacobians": 0}
+        self.counts = {"micro_steps": 0, "spin_steps": 0}
         self.exchange: list[np.ndarray | None] = [None] * stages  # exchange part, per stage
         self.step_of = [-1] * stages  # macro step of the last Jacobian asked for, per stage
 
@@ -116,7 +96,7 @@ class MacroRhs:
         k, triples = n * self.stages + i, Y[self.slots]
         if not jacobian:
             return macro_rhs(self._fluxes(k, triples[None])[0], Y, self.c), None
-        if self.jacobian == "differences":
+        if self.jacobian == "difference":
             F, dF = self._differences(k, triples)
         else:
             F, dF = self._exact(n, i, k, triples)
@@ -138,7 +118,6 @@ class MacroRhs:
         E = np.zeros((9, 1, 3, 3))
         E[np.arange(9), 0, np.arange(9) // 3, np.arange(9) % 3] = _FD_STEP
         Fb = self._fluxes(k, np.concatenate([triples[None], triples[None] + E]))
-        self.counts["jacobians"] += 1
         return Fb[0], (Fb[1:] - Fb[0][None]).reshape((3, 3) + Fb.shape[1:]) / _FD_STEP
 
     def _exact(self, n: int, i: int, k: int, triples: np.ndarray):
@@ -153,7 +132,6 @@ class MacroRhs:
             static = self.boxes.static_jacobian(k, triples)
             return self._fluxes(k, triples[None])[0], static + self.exchange[i]
         F, dF = self._fluxes(k, triples, tangents=True)
-        self.counts["jacobians"] += 1
         if self.boxes.coupling:
             self.exchange[i] = dF - self.boxes.static_jacobian(k, triples)
         return F, dF
@@ -180,7 +158,7 @@ def predictor(macro: str, jacobian: str) -> Callable | None:
     """The stage predictor for :func:`hmm.macro.march`: extrapolation (None: the explicit Euler of the step)."""
     if macro == "midpoint":
         return lambda M, k: predicted_stages(M, k, np.array([0.5]))[0]
-    if jacobian == "differences":
+    if jacobian == "difference":
         return None
     return lambda M, k: predicted_stages(M, k, GAUSS4_C)
 
@@ -190,9 +168,10 @@ def solve_hmm(
     ell: int, J: float, beta: float = 1.0, gamma: float = 1.0, macro: str = "midpoint",
     ends: str = "fixed", layer: int = 0, layer_damping: float = 0.0, spatial_field: bool = False,
     space_kernel: Kernel | None = None, initial: str = "average",
-    steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
+    micro_steps_per_eps: int = DEFAULT_STEPS_PER_EPS,
     exchange_steps_per_eps: int = DEFAULT_EXCHANGE_STEPS_PER_EPS,
-    dns_steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS, tol: float = DEFAULT_TOL,
+    dns_steps_per_eps: int = DEFAULT_CHAIN_DNS_STEPS_PER_EPS, newton_tol: float = DEFAULT_TOL,
+    jacobian: str = "exact",
     max_iter: int = DEFAULT_MAX_ITER, dx: float | None = None, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""HMM in time and space for the periodic chain (Section 3.3): macro model (3.10), micro (3.11), upscaling (3.12).
@@ -208,7 +187,7 @@ def solve_hmm(
     interpolant of :math:`\mathbf{M}_{I-1}, \mathbf{M}_I, \mathbf{M}_{I+1}` (midpoint values), no
     damping, solved forward and backward over :math:`\tau/2`. Newton's method (exact flux
     Jacobians from a tangent-linear run, their exchange part reused over macro steps, updates
-    capped at 0.25; see :mod:`hmm.chain.solver`) solves each step to ``tol`` or raises
+    capped at 0.25; see :mod:`hmm.chain.solver`) solves each step to ``newton_tol`` or raises
     :class:`hmm.NonConvergenceError`. All ``L`` boxes, and the tangents, are solved as one
     batched array computation (Remark 3).
 
@@ -259,16 +238,23 @@ def solve_hmm(
     initial : {"average", "sample"}, default "average"
         Macro initial data: the space-time average (3.9) of the direct simulation over
         :math:`[-\tau/2, \tau/2]` (the paper), or the spins ``m0`` at the macro points.
-    steps_per_eps : int, default 32
+    micro_steps_per_eps : int, default 32
         Fine (Magnus) steps per :math:`\varepsilon` of the propagator and of the quadrature.
     exchange_steps_per_eps : int, default 4
         RK4 steps per :math:`\varepsilon` of the rotating-frame exchange problem (also at least this
         many per unit of :math:`1/\rho`, the rate of :func:`hmm.chain.micro.fine_grid`).
     dns_steps_per_eps : int, default 32
         RK4 steps per :math:`\varepsilon` of the direct simulation behind ``initial="average"``.
-    tol, max_iter
+    newton_tol, max_iter
         Newton tolerance (on the error left after an update, relative to ``max(1, |M|)``) and
         iteration cap.
+    jacobian : {"exact", "difference"}, default "exact"
+        Newton's Jacobians: exact flux Jacobians from tangent-linear runs, or (the chain's
+        method before them, for comparisons of results and work) forward differences of the 9
+        inputs of every box (a batch of 10 micro boxes per macro point), formed at the first
+        iterate of every macro step and again when the chord iteration slows, with the plain
+        update stop rule, the midpoint predicted from past values and the Gauss-Legendre stages
+        by explicit Euler.
     dx : float, optional
         Particle spacing (positions of ``x`` and of a particle-dependent field); default ``1/n``.
     max_work : int, default 1e8
@@ -281,25 +267,27 @@ def solve_hmm(
         of the tangent-linear runs count in ``micro_steps`` and ``spin_steps``.
     """
     field = ChainField(H, spatial_field)
-    m0 = chain_checks.chain_state("m0", m0)
+    m0 = _checks.chain_state("m0", m0)
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
-    J, beta, gamma = chain_checks.constants(J, beta, gamma)
+    J, beta, gamma = _checks.chain_constants(J, beta, gamma)
     macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     box = BoxSettings.checked(r, ell, layer, layer_damping, ends)
     kernel = as_kernel("kernel", kernel)
-    micro = MicroSettings.checked(eps, tau, kernel, beta, steps_per_eps, "magnus4", "centred")
+    micro = MicroSettings.checked(eps, tau, kernel, beta, micro_steps_per_eps, "magnus4", "centred")
     space_kernel = kernel if space_kernel is None else as_kernel("space_kernel", space_kernel)
     initial = _checks.choice("initial", initial, ("average", "sample"))
     exchange_steps_per_eps = _checks.integer("exchange_steps_per_eps", exchange_steps_per_eps, 1)
     dns = dict(J=J, beta=beta, gamma=gamma, max_work=_checks.integer("max_work", max_work, 1))
-    dns["steps_per_eps"] = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
+    dns["dns_steps_per_eps"] = _checks.integer("dns_steps_per_eps", dns_steps_per_eps, 1)
     newton = dict(
-        tol=_checks.positive("tol", tol), max_iter=_checks.integer("max_iter", max_iter, 1)
+        tol=_checks.positive("newton_tol", newton_tol),
+        max_iter=_checks.integer("max_iter", max_iter, 1),
+        jacobian=_checks.choice("jacobian", jacobian, ("exact", "difference")),
     )
     n = m0.shape[0]
     macro_idx = macro_particles(n, box.r, box.ell)
-    dx = chain_checks.spacing(dx, n)
+    dx = _checks.spacing(dx, n)
     x = np.arange(n) * dx
     grid = fine_grid(
         micro, J, field.bound(T, x), exchange_steps_per_eps,
@@ -318,7 +306,7 @@ def solve_hmm(
         M0, initial_steps = space_average(avg[0], box.r, box.ell, space_kernel), steps * n
     else:
         M0, initial_steps = m0[macro_idx], 0
-    M, counts = _march(boxes, M0, t, macro, gamma / beta, newton)
+    M, counts = _march(boxes, M0, t, macro, gamma / beta, **newton)
     counts["spin_steps"] += initial_steps
     stats = make_stats(field_evaluations=field.points, steps=N, **counts)
     return Solution(t, M, stats, x[macro_idx])
@@ -337,13 +325,14 @@ def check_work(N: int, stages: int, L: int, box: BoxSettings, n_c: int, max_work
     )
 
 
-def _march(boxes: MicroBoxes, M0: np.ndarray, t: np.ndarray, macro: str, c: float, newton: dict):
-    """The macro steps of (3.10) with the Newton method in force; the macro values and the work counters."""
-    jacobian = _NEWTON["jacobian"]
+def _march(
+    boxes: MicroBoxes, M0: np.ndarray, t: np.ndarray, macro: str, c: float, jacobian: str, **newton
+):
+    """The macro steps of (3.10) with the Newton method ``jacobian``; the macro values and the work counters."""
     stages = 1 if macro == "midpoint" else 2
     rhs = MacroRhs(boxes, stages, M0.shape[0], c, jacobian)
     M, counts = march(
         rhs, M0, t, macro=macro, predict=predictor(macro, jacobian), max_update=_MAX_UPDATE,
-        chord=True, stop="update" if jacobian == "differences" else "estimate", **newton,
+        chord=True, stop="update" if jacobian == "difference" else "estimate", **newton,
     )  # fmt: skip
     return M, dict(counts, **rhs.counts)
