@@ -12,6 +12,8 @@ initial state second, then keyword-only options, and returns a :class:`Solution`
 - :func:`choose_parameters` -- the HMM's parameters for a tolerance, from an error model (beyond
   the paper; :mod:`hmm.choose`)
 - :func:`solve_dns` -- direct simulation of (1.2)
+- :func:`solve_sam` -- the stroboscopic averaging method of Calvo et al. 2011, a rival to the HMM
+  (beyond the paper; :mod:`hmm.sam`)
 - :func:`solve_averaged` -- the averaged equation (4.3) and its midpoint discretisation (4.10)
 - :func:`reconstruct`, :func:`corrector`, :func:`averaged_start` -- the oscillating solution
   :math:`\mathbf{m}^\varepsilon` back from an HMM solution (:mod:`hmm.reconstruction`, beyond the paper)
@@ -42,6 +44,7 @@ from .reconstruction import (
     reconstruct,
     second_order_drift,
 )
+from .sam import solve_sam
 from .solution import STAT_KEYS, Solution
 from .upscaling import flux_matrices, upscaled_flux
 
@@ -74,5 +77,6 @@ __all__ = [
     "solve_dns",
     "solve_hmm",
     "solve_micro",
+    "solve_sam",
     "upscaled_flux",
 ]
