@@ -32,8 +32,6 @@ from .solution import Solution, make_stats
 DEFAULT_SAM_MICRO_STEPS = 16
 """Micro RK4 steps per period of :func:`solve_sam` (see its ``micro_steps_per_period``)."""
 
-_UNIT_TOL = 1e-10  # |m0| must be 1 within this
-
 
 def stroboscopic_floor(t, eps: float) -> np.ndarray:
     r"""The last stroboscopic time :math:`k\varepsilon \le t`, :math:`k = \lfloor t/\varepsilon\rfloor`.
@@ -73,17 +71,6 @@ class _Averaged:
             ends.append(m)
         self.micro_steps += 2 * n
         return (np.array(ends[0]) - np.array(ends[1])) / (2 * eps)
-
-
-def _unit_vector(m0) -> np.ndarray:
-    m0 = _checks.vector3("m0", m0)
-    norm = float(np.linalg.norm(m0))
-    if abs(norm - 1.0) > _UNIT_TOL:
-        raise ValueError(
-            f"m0 must have unit length (|m0| = 1 within {_UNIT_TOL:g}), got |m0| = {norm!r}; "
-            "pass m0 / np.linalg.norm(m0)"
-        )
-    return m0
 
 
 def solve_sam(
@@ -127,7 +114,7 @@ def solve_sam(
         Field ``H(t, s)``, 1-periodic in ``s``; ``t``, ``s`` arrays of one shape ``S``, returns
         ``S + (3,)``.
     m0 : array_like, shape (3,)
-        Initial magnetisation, of unit length (within 1e-10).
+        Initial magnetisation, a unit vector (within :data:`hmm._checks.UNIT_TOL`).
     T : float
         Final time, > 0.
     N : int
@@ -163,7 +150,7 @@ def solve_sam(
         and the :math:`32^2` of the field bound that sets the step, as in :func:`hmm.solve_dns`).
     """
     _checks.field(H)
-    m0 = _unit_vector(m0)
+    m0 = _checks.unit_vector("m0", m0)
     T = _checks.positive("T", T)
     N = _checks.integer("N", N, 1)
     eps = _checks.positive("eps", eps)

@@ -78,7 +78,7 @@ def test_stats_count_real_work():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(m0=[1.0, 1.0, 0.0]), "m0 must have unit length.*np.linalg.norm"),
+        (dict(m0=[1.0, 1.0, 0.0]), "m0 must be a unit vector.*np.linalg.norm"),
         (dict(m0=[1.0, 0.0]), "m0 must have shape"),
         (dict(m0=[np.nan, 0.0, 1.0]), "m0 must be finite"),
         (dict(T=0.0), "T must be > 0"),
