@@ -15,9 +15,11 @@ the parts by one rule, in the fixed vocabulary of :data:`VERDICTS`:
 ``not checkable``
     the claim cannot be measured here (the reason is given instead of checks).
 
-Each threshold is written once, in its :class:`Check`, with the reason it has that value; the
-chapter prints :meth:`Claim.row`, glues :attr:`Claim.verdict` for the scoreboard and lets
-strict nbval guard both. A check whose value sits within a relative 1e-6 of its threshold is
+Each threshold is written once, in its :class:`Check`, with the reason it has that value. A
+chapter's module builds its claims from its results (``claims(results)``); the notebook shows
+them with :class:`ClaimTable` (typeset in the book, plain text for strict nbval) and glues them
+for the scoreboard with :func:`glue_claims`. A claim's texts are Markdown with MyST math
+(``$\tau = 5\varepsilon$``), so that the scoreboard typesets every formula. A check whose value sits within a relative 1e-6 of its threshold is
 refused: its outcome could differ on another machine.
 """
 
@@ -160,17 +162,27 @@ class Claim:
         return [c.describe() for p in self.parts for c in p.checks if not c.holds]
 
     def report(self, width: int = 76) -> str:
-        """The claim as a short block of text, wrapped to ``width`` columns: what the chapter prints."""
+        """The claim as a short block of text, wrapped to ``width`` columns: what nbval compares."""
         wrap = textwrap.TextWrapper(width=width, subsequent_indent="    ")
         lines = wrap.wrap(f"{self.source}: {self.verdict}")
-        for label, text in (
-            ("claim", self.statement),
-            ("measured", self.measured),
-            ("set-up", self.setup),
-        ):
-            if text:
-                lines += wrap.wrap(f"  {label}: {text}")
+        for label, text in self._fields():
+            lines += wrap.wrap(f"  {label}: {text}")
         return "\n".join(lines)
+
+    def markdown(self) -> str:
+        """The claim as Markdown with MyST math: what the book shows."""
+        items = "".join(f"\n- *{label}:* {text}" for label, text in self._fields())
+        return f"**{self.source}**: *{self.verdict}*\n{items}\n"
+
+    def _fields(self) -> list[tuple[str, str]]:
+        """(label, text) of the statement, the measurements, each check and the set-up."""
+        fields = [("claim", self.statement), ("measured", self.measured)]
+        for part in self.parts:
+            for check in part.checks:
+                mark = "holds" if check.holds else "fails"
+                fields.append((f"check ({part.name})", f"{check.describe()}, {mark}: {check.why}"))
+        fields.append(("set-up", self.setup))
+        return [(label, text) for label, text in fields if text]
 
 
 def report(claims: Mapping[str, Claim], width: int = 76) -> str:
@@ -178,8 +190,44 @@ def report(claims: Mapping[str, Claim], width: int = 76) -> str:
     return "\n\n".join(c.report(width) for c in claims.values())
 
 
+class ClaimTable:
+    """A chapter's claims for display: Markdown in the book, the plain :func:`report` for nbval.
+
+    The last line of a cell, ``ClaimTable(claims)``, shows every claim with its verdict,
+    measurements, checks (value, threshold, why) and set-up, its formulas typeset; the
+    notebook's ``text/plain`` output, which strict nbval compares, is :func:`report`.
+    """
+
+    def __init__(self, claims: Mapping[str, Claim], width: int = 76):
+        self.claims, self.width = dict(claims), width
+
+    def __repr__(self) -> str:
+        return report(self.claims, self.width)
+
+    def _repr_markdown_(self) -> str:
+        return "\n".join(claim.markdown() for claim in self.claims.values())
+
+
+class _Markdown:
+    """Markdown text for ``glue``: ``text/markdown`` for ``{glue:md}``, the text itself as plain."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+
 def glue_claims(glue: Callable, claims: Mapping[str, Claim]) -> None:
-    """Glue ``<key>-verdict``, ``-measured``, ``-setup`` and ``-statement`` of every claim for the scoreboard."""
+    """Glue ``<key>-verdict``, ``-measured``, ``-setup`` and ``-statement`` of every claim for the scoreboard.
+
+    Each is glued as Markdown, for ``{glue:md}`` on the scoreboard, where MathJax typesets the
+    formulas; its plain-text form is the text itself.
+    """
     for key, claim in claims.items():
         for field_name in ("verdict", "measured", "setup", "statement"):
-            glue(f"{key}-{field_name}", getattr(claim, field_name) or "-", display=False)
+            text = getattr(claim, field_name) or "-"
+            glue(f"{key}-{field_name}", _Markdown(text), display=False)
