@@ -84,6 +84,19 @@ def test_code_width_and_figures(tmp_path):
     assert findings(page(tmp_path, figures=[good])) == {}
 
 
+def test_ascii_math_on_the_scoreboard(tmp_path):
+    """ASCII mathematics fails on the scoreboard only; typeset math (removed from the text) passes."""
+    ascii_text = "the error is <= C (eps/tau)^(q+2) for every kernel"
+    p = page(tmp_path, text=ascii_text)
+    assert findings(p) == {}  # another page may write tau in prose
+    shutil.copy(tmp_path / "p.html", tmp_path / "scoreboard.html")
+    board = check_html.Page(**(p.__dict__ | {"rel": Path("scoreboard.html")}))
+    found = findings(board)
+    assert set(found) == {"ascii-math"} and "(4x)" in found["ascii-math"][0]
+    typeset = board.__dict__ | {"info": INFO | {"text": "the error is bounded by  for every q"}}
+    assert findings(check_html.Page(**typeset)) == {}
+
+
 def test_axe_and_network(tmp_path):
     axe = {
         "violations": [

@@ -311,6 +311,19 @@ def check_math(p: Page) -> list[str]:
     return out
 
 
+# mathematics written as ASCII instead of typeset: <=, >=, ^(, and the names of symbols as words
+ASCII_MATH = re.compile(r"<=|>=|\^\(|\b(?:eps|tau|sqrt|Dt|dt)\b")
+# the pages whose text must not hold it (the scoreboard pastes the chapters' claims)
+TYPESET_PAGES = ("scoreboard.html",)
+
+
+def check_ascii_math(p: Page) -> list[str]:
+    if p.rel.name not in TYPESET_PAGES:
+        return []
+    found = first(ASCII_MATH, p.info["text"], 60, 60)
+    return [f"mathematics as ASCII text, not typeset {found}"] if found else []
+
+
 def check_equation_width(p: Page) -> list[str]:
     return [f"display equation wider than the text column: {m!r}" for m in p.info["wide"]]
 
@@ -429,6 +442,11 @@ CHECKS: tuple[Check, ...] = (
     Check("console", "no SEVERE console message", check_console),
     Check("myst", "no MyST markup shown as text", check_myst),
     Check("math", "all math typeset by MathJax, no raw TeX in the text", check_math),
+    Check(
+        "ascii-math",
+        "no mathematics as ASCII (<=, ^(, eps, tau as words) in " + ", ".join(TYPESET_PAGES),
+        check_ascii_math,
+    ),
     Check("equation-width", "no display equation wider than the column", check_equation_width),
     Check(
         "code-width", "no code input/output or output table wider than its box", check_code_width
