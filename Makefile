@@ -71,7 +71,7 @@ lint-notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-## check-html: build the book, its handouts and its PDF, open every page in headless Chromium
+## check-html: build the book, its handouts and its PDFs, open every page in headless Chromium
 ## with no network, fail on broken images, links, error outputs, console errors, untypeset math, code wider than
 ## its box, shrunk figures or WCAG 2 A/AA violations (axe-core); screenshots in _build/screenshots
 check-html: pdf
@@ -79,14 +79,16 @@ check-html: pdf
 		--chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER) --report _build/check-html.json \
 		$(CHECK_HTML_FLAGS)
 
-## pdf: the whole book as one PDF, _build/pdf/book.pdf, printed by headless Chromium from the
+## pdf: the whole book as one PDF, _build/pdf/book.pdf (the teacher's copy, every solution shown),
+## and without the solutions, _build/pdf/book-student.pdf, printed by headless Chromium from the
 ## single-page build (which reuses the notebooks just executed by `make book`), then checked;
-## a copy goes to _build/html/book.pdf, where the HTML book links it
+## copies go to _build/html, where the HTML book links them
 pdf: book browser
 	rm -rf _build/singlehtml _build/pdf
 	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
 	$(BIN)/python tools/make_pdf.py --html _build/singlehtml --out _build/pdf/book.pdf \
-		--copy-to _build/html/book.pdf --chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER)
+		--student-out _build/pdf/book-student.pdf --copy-to _build/html \
+		--chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER)
 
 ## browser: install Debian's chromium and chromium-driver if they are missing
 browser:

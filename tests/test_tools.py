@@ -143,6 +143,7 @@ def test_colab_cell_is_silent_where_hmm_is_installed():
         check_html.INSPECT_JS,
         check_html.AXE_JS,
         make_pdf.PREPARE_JS,
+        make_pdf.STUDENT_JS,
     ],
 )
 def test_page_scripts_parse(tmp_path, script):
