@@ -41,6 +41,7 @@ import re
 import shutil
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 from check_html import CHROMEDRIVER, CHROMIUM, SETTLE_JS, serve, start_browser
@@ -104,8 +105,9 @@ def squash(text: str) -> str:
 
 
 def key(text: str) -> str:
-    """Lower-case letters and digits only: a title as it survives PDF text extraction."""
-    return re.sub(r"[^0-9a-z]", "", text.lower())
+    """Lower-case letters and digits only: a title as it survives PDF text extraction (which
+    gives ligatures as one character: NFKC splits "\ufb01" into "fi")."""
+    return re.sub(r"[^0-9a-z]", "", unicodedata.normalize("NFKC", text).lower())
 
 
 def toc_titles(toc: Path) -> dict[str, str]:
