@@ -16,7 +16,7 @@ TEST_JOBS ?= auto
 CHECK_HTML_WARN ?=
 CHECK_HTML_FLAGS ?= $(foreach c,$(CHECK_HTML_WARN),--warn $(c))
 
-.PHONY: book notebooks test test-portable lint lint-notebooks bench check-html pdf browser clean
+.PHONY: book handouts notebooks test test-portable lint lint-notebooks bench check-html pdf browser clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,18 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-## book: build the HTML book into _build/html, executing every notebook fresh; warnings are errors
-book: $(STAMP)
+## book: build the HTML book into _build/html, executing every notebook fresh; warnings are errors;
+## the handouts' zip is copied into it, where the course guide links it
+book: handouts
 	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W --keep-going
+	cp _build/handouts.zip _build/html/handouts.zip
+
+## handouts: the students' notebooks, _build/handouts/<chapter>.ipynb (each chapter with its
+## exercises and without their solutions, outputs cleared) and a README, all in _build/handouts.zip
+handouts: $(STAMP)
+	rm -rf _build/handouts
+	$(BIN)/python tools/make_handouts.py --out _build/handouts --zip _build/handouts.zip
 
 ## notebooks: re-execute the chapters in place (NB="a.ipynb b.ipynb" for some), outputs kept for
 ## nbval, then strip volatile metadata
@@ -63,22 +71,24 @@ lint-notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-## check-html: build the book and its PDF, open every page in headless Chromium with no network,
-## fail on broken images, links, error outputs, console errors, untypeset math, code wider than
+## check-html: build the book, its handouts and its PDFs, open every page in headless Chromium
+## with no network, fail on broken images, links, error outputs, console errors, untypeset math, code wider than
 ## its box, shrunk figures or WCAG 2 A/AA violations (axe-core); screenshots in _build/screenshots
 check-html: pdf
 	$(BIN)/python tools/check_html.py --html _build/html --shots _build/screenshots \
 		--chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER) --report _build/check-html.json \
 		$(CHECK_HTML_FLAGS)
 
-## pdf: the whole book as one PDF, _build/pdf/book.pdf, printed by headless Chromium from the
+## pdf: the whole book as one PDF, _build/pdf/book.pdf (the teacher's copy, every solution shown),
+## and without the solutions, _build/pdf/book-student.pdf, printed by headless Chromium from the
 ## single-page build (which reuses the notebooks just executed by `make book`), then checked;
-## a copy goes to _build/html/book.pdf, where the HTML book links it
+## copies go to _build/html, where the HTML book links them
 pdf: book browser
 	rm -rf _build/singlehtml _build/pdf
 	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
 	$(BIN)/python tools/make_pdf.py --html _build/singlehtml --out _build/pdf/book.pdf \
-		--copy-to _build/html/book.pdf --chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER)
+		--student-out _build/pdf/book-student.pdf --copy-to _build/html \
+		--chromium $(CHROMIUM) --chromedriver $(CHROMEDRIVER)
 
 ## browser: install Debian's chromium and chromium-driver if they are missing
 browser:

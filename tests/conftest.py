@@ -3,6 +3,9 @@
 Hypothesis runs derandomized (profile ``ci``, the default): every run draws the same examples,
 so a test cannot fail by chance on one machine and pass on another. Set
 ``HYPOTHESIS_PROFILE=explore`` to search with fresh random examples.
+
+Under ``make test`` (pytest-xdist, ``--dist loadfile``) each test of ``test_handouts.py``, which
+executes a whole chapter, may go to a worker of its own (``pytest_xdist_make_scheduler``).
 """
 
 import os
@@ -49,3 +52,22 @@ def squared():
 @pytest.fixture
 def slow():
     return field_slow
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, except that each test of test_handouts.py is a group of its own.
+
+    Every handout executes a whole chapter: one worker per handout, as for the notebooks under
+    nbval, rather than the seven in a row on one worker."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class HandoutsApart(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/test_handouts.py::"):
+                return nodeid
+            return super()._split_scope(nodeid)
+
+    return HandoutsApart(config, log)

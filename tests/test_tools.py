@@ -136,6 +136,7 @@ def test_toc_titles_and_keys():
     titles = make_pdf.toc_titles(ROOT / "_toc.yml")
     assert "book/kernels" in titles and all(titles.values())
     assert make_pdf.key("Cost: HMM against\ndirect  simulation") == "costhmmagainstdirectsimulation"
+    assert make_pdf.key("the \ufb01xed window") == "thefixedwindow"  # a ligature in the PDF
 
 
 def test_colab_cell_is_silent_where_hmm_is_installed():
@@ -156,6 +157,7 @@ def test_colab_cell_is_silent_where_hmm_is_installed():
         check_html.INSPECT_JS,
         check_html.AXE_JS,
         make_pdf.PREPARE_JS,
+        make_pdf.STUDENT_JS,
     ],
 )
 def test_page_scripts_parse(tmp_path, script):

@@ -3,7 +3,8 @@
 Usage (`make pdf` builds the single-page HTML first and then runs this)::
 
     .venv/bin/python tools/make_pdf.py [--html _build/singlehtml] [--out _build/pdf/book.pdf]
-        [--copy-to _build/html/book.pdf] [--min-pages 40] [--max-pages 400]
+        [--student-out _build/pdf/book-student.pdf] [--copy-to _build/html]
+        [--min-pages 40] [--max-pages 400]
 
 The input is Sphinx's ``singlehtml`` build of the book (``jupyter-book build . --builder
 singlehtml``): every page of the table of contents in one HTML file. It is served on the loopback
@@ -12,6 +13,9 @@ MathJax and every asset come from the build). Once MathJax has typeset every equ
 image is decoded, the solutions of all exercises are opened, each chapter is set to start on a new
 page, and the page is printed with the DevTools command ``Page.printToPDF`` (A4, the print
 styles of ``book/_static/book.css``, page numbers in the footer, a PDF outline of the headings).
+That is the teacher's copy. With ``--student-out`` the same page is then printed a second time
+after every solution (sphinx-exercise's ``div.solution``) was removed from it: the students' copy,
+with the exercises and without their solutions.
 
 The PDF is then checked with pypdf, and the script fails when
 
@@ -22,21 +26,26 @@ The PDF is then checked with pypdf, and the script fails when
   outside program code (a PDF line with such a character passes only when it is part of a code
   block or inline code of the HTML, where ``$`` is Python, e.g. a Matplotlib label);
 * the HTML had math that MathJax did not typeset, or a MathJax error.
+
+The student PDF fails when its page count is out of range, a chapter title is missing, the
+heading of an exercise ("Exercise 14 (Halving the macro step)") or the first words of its
+statement are missing, or "Solution to" is anywhere in its text. ``--copy-to`` copies the PDFs into a folder (the built site, where the book
+links ``book.pdf`` and ``book-student.pdf``) once they passed.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import json
 import re
 import shutil
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
-import yaml
 from check_html import CHROMEDRIVER, CHROMIUM, SETTLE_JS, serve, start_browser
+from make_handouts import first_heading, markdown_of, toc_sources
 from pypdf import PdfReader
 
 PRINT_TIMEOUT = 600  # seconds: printing some 150 pages with 2000 equations takes a while
@@ -59,6 +68,13 @@ const code = Array.from(document.querySelectorAll("pre, code")).map((el) => el.t
 return {
   chapters: heads.map((h) => text(h).replace(/#$/, "")),
   solutions: document.querySelectorAll(".solution").length,
+  // each exercise's heading and the first words of its statement (up to the first math or code)
+  exercises: Array.from(document.querySelectorAll(".exercise"), (ex) => {
+    const lead = ex.querySelector("section p");
+    const words = lead && lead.firstChild && lead.firstChild.nodeType === Node.TEXT_NODE
+      ? lead.firstChild.textContent : "";
+    return [text(ex.querySelector(".admonition-title")), words.replace(/\s+/g, " ").trim()];
+  }),
   images: Array.from(document.querySelectorAll("article img")).filter(
     (img) => img.naturalWidth > 0 && !/\.svg(\?|#|$)/i.test(img.currentSrc)).length,
   untypeset: Array.from(document.querySelectorAll(".math")).filter(
@@ -67,6 +83,13 @@ return {
   equations: document.querySelectorAll("mjx-container").length,
   code,
 };
+"""
+
+# Runs in the page: the students' copy, without the solutions; returns how many were removed.
+STUDENT_JS = """
+const solutions = document.querySelectorAll(".solution");
+solutions.forEach((el) => el.remove());
+return solutions.length;
 """
 
 FOOTER = (
@@ -82,43 +105,24 @@ def squash(text: str) -> str:
 
 
 def key(text: str) -> str:
-    """Lower-case letters and digits only: a title as it survives PDF text extraction."""
-    return re.sub(r"[^0-9a-z]", "", text.lower())
+    """Lower-case letters and digits only: a title as it survives PDF text extraction (which
+    gives ligatures as one character: NFKC splits "\ufb01" into "fi")."""
+    return re.sub(r"[^0-9a-z]", "", unicodedata.normalize("NFKC", text).lower())
 
 
 def toc_titles(toc: Path) -> dict[str, str]:
     """Title (first '# ' heading) of every file of the table of contents, by file name."""
-    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
-    files = [data["root"]] + [
-        entry["file"] for part in data.get("parts", []) for entry in part.get("chapters", [])
-    ]
-    files += [entry["file"] for entry in data.get("chapters", [])]
-    titles = {}
-    for name in files:
-        for suffix in (".md", ".ipynb"):
-            path = toc.parent / (name + suffix)
-            if path.is_file():
-                titles[name] = first_heading(path)
-                break
-        else:
-            raise SystemExit(f"make-pdf: no source for {name!r} of {toc}")
-    return titles
+    return {
+        path.relative_to(toc.parent).with_suffix("").as_posix(): first_heading(markdown_of(path))
+        for path in toc_sources(toc)
+    }
 
 
-def first_heading(path: Path) -> str:
-    if path.suffix == ".ipynb":
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf-8")
-    match = re.search(r"^# (.+)$", text, re.MULTILINE)
-    if not match:
-        raise SystemExit(f"make-pdf: {path} has no '# ' title")
-    return re.sub(r"[`*$]", "", match.group(1)).strip()
-
-
-def print_pdf(html_root: Path, out: Path, chromium: str, chromedriver: str) -> dict:
-    """Open the single-page book, prepare it for paper, print it to `out`; return page facts."""
+def print_pdf(
+    html_root: Path, out: Path, student: Path | None, chromium: str, chromedriver: str
+) -> dict:
+    """Open the single-page book, prepare it for paper, print it to `out` and, without its
+    solutions, to `student`; return page facts."""
     redirect = (html_root / "index.html").read_text(encoding="utf-8")
     match = re.search(r"url=([^\"' >]+\.html)", redirect)
     page = html_root / (match.group(1) if match else "index.html")
@@ -137,19 +141,11 @@ def print_pdf(html_root: Path, out: Path, chromium: str, chromedriver: str) -> d
         facts = driver.execute_script(PREPARE_JS)
         time.sleep(0.5)  # let the layout settle after unfolding
         start = time.perf_counter()
-        pdf = driver.execute_cdp_cmd(
-            "Page.printToPDF",
-            {
-                "printBackground": True,
-                "preferCSSPageSize": True,
-                "displayHeaderFooter": True,
-                "headerTemplate": "<span></span>",
-                "footerTemplate": FOOTER,
-                "generateDocumentOutline": True,
-                "generateTaggedPDF": True,
-            },
-        )
+        write_pdf(driver, out)
         facts["print_seconds"] = time.perf_counter() - start
+        if student:
+            facts["removed"] = driver.execute_script(STUDENT_JS)
+            write_pdf(driver, student)
         # singlehtml pages load searchindex.js, which only the html builder writes (no search
         # on paper): that 404 is expected, any other SEVERE message is not
         facts["console"] = [
@@ -161,9 +157,25 @@ def print_pdf(html_root: Path, out: Path, chromium: str, chromedriver: str) -> d
         driver.quit()
         server.shutdown()
         printable.unlink(missing_ok=True)
+    return facts
+
+
+def write_pdf(driver, out: Path) -> None:
+    """Print the page open in `driver` to `out`."""
+    pdf = driver.execute_cdp_cmd(
+        "Page.printToPDF",
+        {
+            "printBackground": True,
+            "preferCSSPageSize": True,
+            "displayHeaderFooter": True,
+            "headerTemplate": "<span></span>",
+            "footerTemplate": FOOTER,
+            "generateDocumentOutline": True,
+            "generateTaggedPDF": True,
+        },
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(base64.b64decode(pdf["data"]))
-    return facts
 
 
 def count_images(reader: PdfReader) -> int:
@@ -177,18 +189,28 @@ def count_images(reader: PdfReader) -> int:
     return total
 
 
-def check_pdf(out: Path, facts: dict, titles: dict[str, str], pages: range) -> list[str]:
+def read_pdf(
+    out: Path, titles: dict[str, str], pages: range
+) -> tuple[PdfReader, list[str], list[str]]:
+    """The PDF, the text of each page, and the problems that the two copies share: the page
+    count out of range, a chapter title missing."""
     reader = PdfReader(out)
     problems = []
     npages = len(reader.pages)
     if npages not in pages:
         problems.append(f"{npages} pages, outside the sane range {pages.start}-{pages.stop - 1}")
     texts = [page.extract_text() or "" for page in reader.pages]
-    full = "\n".join(texts)
-    flat = key(full)
+    flat = key("\n".join(texts))
     for name, title in titles.items():
         if key(title) not in flat:
             problems.append(f"chapter title missing: {title!r} ({name})")
+    return reader, texts, problems
+
+
+def check_pdf(out: Path, facts: dict, titles: dict[str, str], pages: range) -> list[str]:
+    reader, texts, problems = read_pdf(out, titles, pages)
+    full = "\n".join(texts)
+    npages = len(reader.pages)
     shown = full.count("Solution to")
     if shown < facts["solutions"]:
         problems.append(f"{shown} solutions in the PDF, {facts['solutions']} in the book")
@@ -208,12 +230,35 @@ def check_pdf(out: Path, facts: dict, titles: dict[str, str], pages: range) -> l
     return problems
 
 
+def check_student(out: Path, facts: dict, titles: dict[str, str], pages: range) -> list[str]:
+    """The students' copy: every chapter and the heading of every exercise, no solution."""
+    reader, texts, problems = read_pdf(out, titles, pages)
+    full = "\n".join(texts)
+    flat = key(full)
+    for heading, words in facts["exercises"]:
+        if key(heading) not in flat or key(words) not in flat:
+            problems.append(f"exercise missing: {heading!r}, {words!r}")
+    if not facts["exercises"]:
+        problems.append("no exercise in the book")
+    if facts["removed"] != facts["solutions"]:
+        problems.append(f"{facts['removed']} of {facts['solutions']} solutions removed")
+    if "Solution to" in full:
+        problems.append(f"{full.count('Solution to')} solutions in the student PDF")
+    facts.update(student_pages=len(reader.pages))
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--html", type=Path, default=Path("_build/singlehtml"))
     parser.add_argument("--out", type=Path, default=Path("_build/pdf/book.pdf"))
     parser.add_argument(
-        "--copy-to", type=Path, help="also copy the PDF here (the HTML book links ../book.pdf)"
+        "--student-out", type=Path, help="also print the book without its solutions, here"
+    )
+    parser.add_argument(
+        "--copy-to",
+        type=Path,
+        help="also copy the PDFs into this folder (the HTML book links them)",
     )
     parser.add_argument("--toc", type=Path, default=Path("_toc.yml"))
     parser.add_argument("--min-pages", type=int, default=40)
@@ -226,9 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make-pdf: no {args.html}/index.html; build it with --builder singlehtml")
         return 2
     titles = toc_titles(args.toc)
+    pages = range(args.min_pages, args.max_pages + 1)
     start = time.perf_counter()
-    facts = print_pdf(args.html.resolve(), args.out, args.chromium, args.chromedriver)
-    problems = check_pdf(args.out, facts, titles, range(args.min_pages, args.max_pages + 1))
+    facts = print_pdf(
+        args.html.resolve(), args.out, args.student_out, args.chromium, args.chromedriver
+    )
+    problems = check_pdf(args.out, facts, titles, pages)
     size = args.out.stat().st_size / 1e6
     print(
         f"make-pdf: {args.out}: {facts['pages']} pages, {size:.1f} MB, "
@@ -236,15 +284,26 @@ def main(argv: list[str] | None = None) -> int:
         f"{facts['pdf_images']} images, {facts['pdf_solutions']} solutions shown; "
         f"printed in {facts['print_seconds']:.0f} s, {time.perf_counter() - start:.0f} s in all"
     )
+    made = [args.out]
+    if args.student_out:
+        student = check_student(args.student_out, facts, titles, pages)
+        print(
+            f"make-pdf: {args.student_out}: {facts['student_pages']} pages, "
+            f"{args.student_out.stat().st_size / 1e6:.1f} MB, {len(facts['exercises'])} "
+            f"exercises, {facts['removed']} solutions removed"
+        )
+        problems += [f"student PDF: {p}" for p in student]
+        made.append(args.student_out)
     for problem in problems:
         print(f"  - {problem}")
     if problems:
         print(f"make-pdf: FAILED ({len(problems)} problems)")
         return 1
     if args.copy_to:
-        args.copy_to.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(args.out, args.copy_to)
-        print(f"make-pdf: copied to {args.copy_to}")
+        args.copy_to.mkdir(parents=True, exist_ok=True)
+        for path in made:
+            shutil.copyfile(path, args.copy_to / path.name)
+            print(f"make-pdf: copied to {args.copy_to / path.name}")
     print("make-pdf: ok")
     return 0
 
