@@ -57,6 +57,28 @@ def test_audit_log_mode(tmp_path, monkeypatch):
     assert ns["x"] == "0.12" and "0.125" in log.read_text()
 
 
+def test_audit_reaches_the_chapter_modules(tmp_path, monkeypatch):
+    """A module under an audited prefix is compiled with the rewrite: its fragile f-string fails."""
+    pkg = tmp_path / "hmm" / "book"
+    pkg.mkdir(parents=True)
+    (tmp_path / "hmm" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "probe.py").write_text('def text(x):\n    return f"{x:.2f}"\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == "hmm" or m.startswith("hmm.")]:
+        monkeypatch.delitem(sys.modules, name)
+    finders = list(sys.meta_path)
+    try:
+        nbaudit.install_module_audit()
+        from hmm.book import probe
+
+        assert probe.text(0.5) == "0.50"
+        with pytest.raises(nbaudit.FragileOutput):
+            probe.text(0.125)
+    finally:
+        sys.meta_path[:] = finders
+
+
 def test_nbclean_strips_volatile_metadata_and_merges_streams():
     nb = {
         "cells": [

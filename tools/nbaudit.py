@@ -14,6 +14,10 @@ printed without a format code (``f"{x}"``) passes when its text has at most
 Anything else raises :class:`FragileOutput`, and the cell fails with the value and the two
 texts it could have printed.
 
+The modules that print for the chapters (``AUDITED``: the chapters' experiments in
+``hmm.book``, the claims and the measuring helpers) are audited the same way: an import hook
+compiles their source with the same rewrite (never from, nor into, the bytecode cache).
+
 With the environment variable ``NBAUDIT_LOG`` set to a file name, a fragile value is appended
 to that file instead of raising, so that one run lists them all.
 
@@ -24,9 +28,13 @@ outputs are the ones ``make test`` compares.
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
+import importlib.abc
+import importlib.machinery
 import os
 import re
+import sys
 
 import numpy as np
 
@@ -34,6 +42,8 @@ REL = 1e-9
 ABS = 1e-13
 MAX_PLAIN_DIGITS = 8
 NAME = "__nbaudit_checked__"
+AUDITED = ("hmm.book", "hmm.claims", "hmm.measure")
+"""Modules (and packages, with their submodules) whose f-strings are audited too."""
 
 
 class FragileOutput(ValueError):
@@ -87,7 +97,36 @@ class _WrapFormatted(ast.NodeTransformer):
         return ast.fix_missing_locations(node)
 
 
+class _AuditedLoader(importlib.machinery.SourceFileLoader):
+    """Compile a module's source with the f-string rewrite, bypassing the bytecode cache."""
+
+    def get_code(self, fullname):
+        path = self.get_filename(fullname)
+        tree = _WrapFormatted().visit(ast.parse(self.get_data(path), path))
+        return compile(tree, path, "exec", dont_inherit=True)
+
+
+class _AuditedFinder(importlib.abc.MetaPathFinder):
+    """Find the modules of ``AUDITED`` as usual, and load them with :class:`_AuditedLoader`."""
+
+    def find_spec(self, name, path, target=None):
+        if not any(name == m or name.startswith(m + ".") for m in AUDITED):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is not None and isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            spec.loader = _AuditedLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+
+def install_module_audit() -> None:
+    """Audit the f-strings of the ``AUDITED`` modules imported from now on."""
+    setattr(builtins, NAME, checked)
+    if not any(isinstance(f, _AuditedFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AuditedFinder())
+
+
 def load_ipython_extension(ipython) -> None:
-    """Install the check into the kernel's namespace and its AST transformers."""
+    """Install the check into the kernel's namespace, its AST transformers and the imports."""
     ipython.user_ns[NAME] = checked
     ipython.ast_transformers.append(_WrapFormatted())
+    install_module_audit()
