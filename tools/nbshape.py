@@ -33,7 +33,7 @@ def _lines(cell) -> list[str]:
 
 
 def _is_colab(cell) -> bool:
-    return "google.colab" in "".join(cell["source"])
+    return "".join(cell["source"]).startswith("# Colab")
 
 
 def shape(path: Path) -> dict:
