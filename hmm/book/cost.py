@@ -60,7 +60,10 @@ def dns_work(eps: float, k: int = K_D, t_out=T_MACRO) -> int:
 
 
 def hmm_work(eps: float, tau: float, k: int = K_H) -> int:
-    r""":math:`W_{\mathrm{HMM}} = N(3n+1)`, :math:`n = 2\lceil k\tau/(2\varepsilon)\rceil`."""
+    r"""Field evaluations of ``hmm.solve_hmm``: :math:`N(3n+1)`.
+
+    :math:`n = 2\lceil k\tau/(2\varepsilon)\rceil` micro steps per window.
+    """
     n = 2 * int(np.ceil(tau / eps * k / 2 - 1e-9))
     return N * (3 * n + 1)
 
@@ -87,7 +90,7 @@ class WorkSweep:
 
 
 def work_sweep(eps_grid, *, tau_fixed=0.1, dns_from=0.9e-3) -> WorkSweep:
-    r"""Field evaluations of the HMM and of ``solve_dns`` on :math:`[0, T]`.
+    r"""Field evaluations of the HMM and of ``solve_dns`` on [0, T].
 
     The HMM runs at every ``eps`` with :math:`\tau = 5\varepsilon` and, for
     ``eps > dns_from``, with the fixed window ``tau_fixed``, next to the
@@ -113,9 +116,15 @@ def work_sweep(eps_grid, *, tau_fixed=0.1, dns_from=0.9e-3) -> WorkSweep:
             runs.append(sol)
     dns = np.array([dns_work(e) for e in eps_grid])
     return WorkSweep(
-        eps_grid, dns, np.array(W["hmm"]), np.array(W["fixed"]), ran,
-        tuple(runs), int(bad), tau_fixed,
-    )  # fmt: skip
+        eps_grid,
+        dns,
+        np.array(W["hmm"]),
+        np.array(W["fixed"]),
+        ran,
+        tuple(runs),
+        int(bad),
+        tau_fixed,
+    )
 
 
 def work_table(w: WorkSweep) -> str:
@@ -147,9 +156,12 @@ def work_figure(w: WorkSweep):
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     ax.loglog(w.eps, w.dns, "-", label=r"direct simulation, $k_D = 64$")
     ax.loglog(
-        w.eps[w.ran], w.dns[w.ran], "o", color="C0",
+        w.eps[w.ran],
+        w.dns[w.ran],
+        "o",
+        color="C0",
         label="  run (others: formula)",
-    )  # fmt: skip
+    )
     ax.loglog(w.eps, w.hmm, "s--", label=r"HMM, $\tau = 5\varepsilon$")
     ax.loglog(
         w.eps, w.fixed, "^:", label=rf"HMM, $\tau = {w.tau_fixed:g}$"
@@ -192,7 +204,7 @@ def crossover(w: WorkSweep, eps: float = 1e-3) -> Crossover:
 
 
 def window_ratios(taus, eps: float = 1e-3) -> np.ndarray:
-    r"""Counted :math:`W_{\mathrm{HMM}}/W_{\mathrm{DNS}}` for fixed windows.
+    r"""Counted :math:`W_\mathrm{HMM}/W_\mathrm{DNS}` for fixed windows.
 
     Equal resolution: the micro solver takes :math:`k_D = 64` steps per
     period, like the direct simulation. Returns one ratio per ``tau``.
@@ -200,9 +212,14 @@ def window_ratios(taus, eps: float = 1e-3) -> np.ndarray:
     out = []
     for tau in taus:
         _, pts = counted(
-            hmm.solve_hmm, T=T, N=N, eps=eps, tau=tau, kernel=KERNEL,
+            hmm.solve_hmm,
+            T=T,
+            N=N,
+            eps=eps,
+            tau=tau,
+            kernel=KERNEL,
             micro_steps_per_eps=K_D,
-        )  # fmt: skip
+        )
         out.append(pts / dns_work(eps))
     return np.array(out)
 
@@ -220,7 +237,8 @@ def hmm_runs(eps, mbar, micro_steps_per_eps=K_H, tau=None):
     r"""The HMM at the paper's settings at four phases next to ``eps``.
 
     :math:`N = 20`, :math:`K^{5,4}`, :math:`\tau = 5\varepsilon` unless
-    ``tau`` is given, at the values of :func:`hmm.measure.phase_shifted_eps`.
+    ``tau`` is given, at the values of
+    :func:`hmm.measure.phase_shifted_eps`.
     Returns the envelope of :math:`\max_n|\mathbf{M}_n -
     \bar{\mathbf{m}}(t_n)|`, the largest counted work, and the number of
     counts that differ from the solver's stats or from :func:`hmm_work`.
@@ -229,9 +247,14 @@ def hmm_runs(eps, mbar, micro_steps_per_eps=K_H, tau=None):
     for e in phase_shifted_eps(eps, DT):
         window = RHO * e if tau is None else tau
         sol, pts = counted(
-            hmm.solve_hmm, T=T, N=N, eps=e, tau=window, kernel=KERNEL,
+            hmm.solve_hmm,
+            T=T,
+            N=N,
+            eps=e,
+            tau=window,
+            kernel=KERNEL,
             micro_steps_per_eps=micro_steps_per_eps,
-        )  # fmt: skip
+        )
         bad += pts != sol.stats["field_evaluations"]
         bad += pts != hmm_work(e, window, micro_steps_per_eps)
         err, work = max(err, max_error(sol.m, mbar)), max(work, pts)
@@ -281,7 +304,7 @@ class Accuracy:
 
 
 def accuracy_sweep(eps_acc, mbar, coarse_steps: int) -> Accuracy:
-    """:func:`hmm_envelope` with 32 and with ``coarse_steps`` at each eps."""
+    """:func:`hmm_envelope` with 32 and ``coarse_steps`` at each eps."""
     eps_acc = np.asarray(eps_acc, dtype=float)
     E = {
         k: np.array([hmm_envelope(e, mbar, k) for e in eps_acc])
@@ -291,12 +314,12 @@ def accuracy_sweep(eps_acc, mbar, coarse_steps: int) -> Accuracy:
 
 
 def flux_error(eps: float) -> float:
-    r"""Largest relative flux error :math:`|\mathcal{F} - [\bar{\mathbf{H}}]_\times|_2`.
+    r"""Largest error of the flux matrices (3.7), in the 2-norm.
 
-    The flux matrices (3.7) at the midpoints :math:`t_{n+1/2}`, with
-    :math:`\tau = 5\varepsilon` and :math:`K^{5,4}`, against the cross
-    product with the averaged field (Theorem 1); :math:`|\bar{\mathbf{H}}|`
-    is about 1 here.
+    At the midpoints :math:`t_{n+1/2}`, with :math:`\tau = 5\varepsilon`
+    and :math:`K^{5,4}`, against :math:`[\bar{\mathbf{H}}]_\times`, the
+    cross product with the averaged field (Theorem 1); it is a relative
+    error, as :math:`|\bar{\mathbf{H}}| = 1` here.
     """
     t_mid = 0.5 * (T_MACRO[1:] + T_MACRO[:-1])
     hbar = hmm.averaged_field(H, t_mid)
@@ -319,18 +342,25 @@ def accuracy_figure(eps_acc, E_hmm, eps_run, E_dns, E_macro):
     """Fig. fig-cost-accuracy: distance to mbar against eps."""
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     ax.loglog(
-        eps_run, E_dns, "o-",
+        eps_run,
+        E_dns,
+        "o-",
         label=r"direct simulation, "
         r"$|\mathbf{m}^\varepsilon - \bar{\mathbf{m}}|$",
-    )  # fmt: skip
+    )
     ax.loglog(
-        eps_acc, E_hmm, "s--",
+        eps_acc,
+        E_hmm,
+        "s--",
         label=r"HMM, $\tau = 5\varepsilon$, $N = 20$ (envelope)",
-    )  # fmt: skip
+    )
     ax.axhline(
-        E_macro, color="0.3", ls=":", lw=1,
+        E_macro,
+        color="0.3",
+        ls=":",
+        lw=1,
         label=r"macro error of (4.10), $\Delta t = T/20$",
-    )  # fmt: skip
+    )
     ax.set(
         xlabel=r"$\varepsilon$",
         ylabel=r"$\max_n |\cdot - \bar{\mathbf{m}}(t_n)|$",
@@ -413,9 +443,16 @@ def equal_accuracy(eps, mbar, micro_steps, tau=None, k_max=8):
     bad = bad.sum() + sum(b for _, _, b in runs.values())
     shown = RHO * eps if tau is None else taus.astype(float)
     return EqualAccuracy(
-        eps, shown, tuple(micro_steps), E, W.astype(int), ks.astype(int),
-        Ed, Wd.astype(int), int(bad),
-    )  # fmt: skip
+        eps,
+        shown,
+        tuple(micro_steps),
+        E,
+        W.astype(int),
+        ks.astype(int),
+        Ed,
+        Wd.astype(int),
+        int(bad),
+    )
 
 
 def equal_table(q: EqualAccuracy) -> str:
@@ -454,9 +491,11 @@ def equal_figure(q: EqualAccuracy):
     )
     for row, k in enumerate(q.micro_steps):
         ax.loglog(
-            q.eps, q.hmm_work[row], "s--^:"[3 * row : 3 * row + 3],
+            q.eps,
+            q.hmm_work[row],
+            "s--^:"[3 * row : 3 * row + 3],
             label=rf"HMM, {k} micro steps per period",
-        )  # fmt: skip
+        )
     ax.axvline(DT / RHO, color="0.4", lw=0.8, ls=":")
     ax.text(DT / RHO * 0.93, 1.3e3, r"$\tau = \Delta t$", color="0.3")
     ax.set(xlabel=r"$\varepsilon$", ylabel="field evaluations")
@@ -504,7 +543,7 @@ class ChainWork:
 
 
 def chain_sweep(eps_c, *, dns_between=(0.005, 0.02)) -> ChainWork:
-    r"""Counted work of ``hmm.chain.solve_hmm`` (:math:`\tau = 5\varepsilon`).
+    r"""Counted work of ``hmm.chain.solve_hmm`` at tau = 5 eps.
 
     The chain's direct simulation runs for ``eps`` in ``dns_between``
     (elsewhere its count is :func:`chain_dns_work`).
@@ -516,8 +555,9 @@ def chain_sweep(eps_c, *, dns_between=(0.005, 0.02)) -> ChainWork:
     opts = dict(T=T_C, N=N_C, **BOX)
     bad, W = 0, []
     for e, run in zip(eps_c, ran, strict=True):
-        sol, pts = counted(hmm.chain.solve_hmm, H_C, M0_C, eps=e,
-                           tau=RHO * e, **opts)  # fmt: skip
+        sol, pts = counted(
+            hmm.chain.solve_hmm, H_C, M0_C, eps=e, tau=RHO * e, **opts
+        )
         bad += pts != sol.stats["field_evaluations"]
         W.append(sol.stats["spin_steps"])
         if run:
@@ -526,14 +566,23 @@ def chain_sweep(eps_c, *, dns_between=(0.005, 0.02)) -> ChainWork:
             )
             bad += dns.stats["spin_steps"] != chain_dns_work(e)
     sample = hmm.chain.solve_hmm(
-        H_C, M0_C, eps=eps_c[1], tau=RHO * eps_c[1], initial="sample",
+        H_C,
+        M0_C,
+        eps=eps_c[1],
+        tau=RHO * eps_c[1],
+        initial="sample",
         **opts,
-    )  # fmt: skip
+    )
     return ChainWork(
-        eps_c, np.array([chain_dns_work(e) for e in eps_c]), np.array(W),
-        ran, int(bad), sol.stats["newton_iterations"],
-        sol.stats["jacobians"], 1 - sample.stats["spin_steps"] / W[1],
-    )  # fmt: skip
+        eps_c,
+        np.array([chain_dns_work(e) for e in eps_c]),
+        np.array(W),
+        ran,
+        int(bad),
+        sol.stats["newton_iterations"],
+        sol.stats["jacobians"],
+        1 - sample.stats["spin_steps"] / W[1],
+    )
 
 
 def chain_slopes(c: ChainWork) -> dict[str, LogFit]:
@@ -563,13 +612,18 @@ def chain_figure(c: ChainWork):
         c.eps, c.dns, "-", label=r"chain DNS, RK4, $k_D = 32$, $n = 100$"
     )
     ax.loglog(
-        c.eps[c.ran], c.dns[c.ran], "o", color="C0",
+        c.eps[c.ran],
+        c.dns[c.ran],
+        "o",
+        color="C0",
         label="  run (others: formula)",
-    )  # fmt: skip
+    )
     ax.loglog(
-        c.eps, c.hmm, "s--",
+        c.eps,
+        c.hmm,
+        "s--",
         label=r"chain HMM, $\tau = 5\varepsilon$, $L = 10$",
-    )  # fmt: skip
+    )
     ax.axvline(c.eps_star, color="0.4", lw=0.8, ls=":")
     ax.set(xlabel=r"$\varepsilon$", ylabel="spin steps")
     ax.invert_xaxis()
@@ -590,45 +644,57 @@ def _eps(e: float) -> str:
 
 
 def error_slope(acc: Accuracy) -> LogFit:
-    r"""Slope of the HMM's error envelope against eps, :math:`\varepsilon \le 10^{-2}`."""
+    """Slope of the HMM's error envelope against eps, for eps <= 1e-2."""
     return fit_loglog(acc.eps, acc.default, acc.eps <= 1.01e-2)
 
 
+MICRO_STATEMENT = (
+    r"With $\tau = O(\varepsilon)$ (and $\tau > \varepsilon$) the cost of "
+    r"solving the micro model does not depend on $\varepsilon$; neither "
+    "the theory nor the method needs this choice."
+)
+CHEAPER_STATEMENT = (
+    "Choosing the macro step larger than the micro window, "
+    r"$\tau < \Delta t$, makes the multiscale method cheaper than a "
+    "direct simulation of the full problem."
+)
+
+
 def micro_claim(w: WorkSweep, acc: Accuracy, c: ChainWork) -> Claim:
-    """Section 3.2: the cost of the micro problem does not depend on eps."""
+    """Section 3.2: the micro problem costs the same at every eps."""
     fit_e, k = error_slope(acc), acc.coarse_steps
     same = Check(
         r"slope of the HMM's error against $\varepsilon$",
-        fit_e.slope, "in", (-0.1, 0.1),
+        fit_e.slope,
+        "in",
+        (-0.1, 0.1),
         r"every error term at $\tau = 5\varepsilon$ is constant in "
         r"$\varepsilon$ or falls with it (Theorem 1); $\pm 0.1$ over "
         "three decades is a factor 2, beyond the 20 % scatter over "
         "phases",
-    )  # fmt: skip
+    )
     resolve = Check(
         rf"largest relative change of the error, {k} instead of 32 micro "
         "steps per period",
-        acc.micro_effect, "<", RESOLVED,
+        acc.micro_effect,
+        "<",
+        RESOLVED,
         rf"the rule that chose {k} at $\varepsilon = 10^{{-5}}$: a micro "
         "error well below the error measured",
-    )  # fmt: skip
+    )
+    every = r"every $\varepsilon$"
     return Claim(
         source="Section 3.2, micro cost",
-        statement=r"With $\tau = O(\varepsilon)$ (and $\tau > \varepsilon$) "
-        r"the cost of solving the micro model does not depend on "
-        r"$\varepsilon$; neither the theory nor the method needs this "
-        "choice.",
+        statement=MICRO_STATEMENT,
         measured=_micro_measured(w, acc, c),
         parts=[
-            Part(r"same accuracy for the same work at every $\varepsilon$",
-                 [same]),
-            Part(r"the same micro steps resolve every $\varepsilon$",
-                 [resolve]),
+            Part(f"same accuracy for the same work at {every}", [same]),
+            Part(f"the same micro steps resolve {every}", [resolve]),
         ],
         setup=r"counts of field evaluations (and of spin steps for the "
         r"chain), not seconds; $\mathbf{M}_0 = [1,1,1]^T/\sqrt3$ for "
         "Fig. 5.3",
-    )  # fmt: skip
+    )
 
 
 def _micro_measured(w: WorkSweep, acc: Accuracy, c: ChainWork) -> str:
@@ -652,7 +718,7 @@ def _micro_measured(w: WorkSweep, acc: Accuracy, c: ChainWork) -> str:
 
 
 def tau_rule(ratios, taus=TAUS) -> float:
-    r"""Largest relative deviation of the counted ratios from :math:`\tau/\Delta t`."""
+    """Largest relative deviation of the counted ratios from tau/Dt."""
     return max(
         abs(r / (tau / DT) - 1)
         for tau, r in zip(taus, ratios, strict=True)
@@ -672,23 +738,29 @@ def cheaper_claim(q: EqualAccuracy, qw: EqualAccuracy, counts) -> Claim:
     k = q.micro_steps[0]
     sweep = Check(
         rf"smallest DNS/HMM work, $\tau = 5\varepsilon$, {k} micro steps",
-        q.ratio[0].min(), ">", 1.0, why,
-    )  # fmt: skip
+        q.ratio[0].min(),
+        ">",
+        1.0,
+        why,
+    )
     windows = Check(
         rf"smallest DNS/HMM work, fixed $\tau$, {k} micro steps",
-        qw.ratio[0].min(), ">", 1.0, why,
-    )  # fmt: skip
-    t5 = r"$\tau = 5\varepsilon$"
+        qw.ratio[0].min(),
+        ">",
+        1.0,
+        why,
+    )
+    t5, fits = r"$\tau = 5\varepsilon$", r"$\tau < \Delta t$"
     return Claim(
-        source=r"Section 3.2, $\tau < \Delta t$",
-        statement=r"Choosing the macro step larger than the micro window, "
-        r"$\tau < \Delta t$, makes the multiscale method cheaper than a "
-        "direct simulation of the full problem.",
+        source=f"Section 3.2, {fits}",
+        statement=CHEAPER_STATEMENT,
         measured=_cheaper_measured(q, qw, *counts),
         parts=[
-            Part(rf"{t5}: cheaper wherever $\tau < \Delta t$", [sweep]),
-            Part(r"fixed windows $\tau < \Delta t$ at "
-                 r"$\varepsilon = 10^{-3}$", [windows]),
+            Part(f"{t5}: cheaper wherever {fits}", [sweep]),
+            Part(
+                rf"fixed windows {fits} at $\varepsilon = 10^{{-3}}$",
+                [windows],
+            ),
         ],
         setup=r"each method's error is the envelope over four phases of "
         r"$\max_n|\cdot - \bar{\mathbf{m}}(t_n)|$; the HMM's "
@@ -697,7 +769,7 @@ def cheaper_claim(q: EqualAccuracy, qw: EqualAccuracy, counts) -> Claim:
         "direct simulation gets the fewest RK4 steps per period at each "
         "point, its work the largest count over the phases; tuning both "
         "to a tolerance: next chapter",
-    )  # fmt: skip
+    )
 
 
 def _ratios(r) -> str:
