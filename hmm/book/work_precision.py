@@ -784,6 +784,94 @@ def pointwise_figure(zoom, zoom_ref, m, sol, eps_rate, errors):
     return fig
 
 
+# --- a multiscale rival: stroboscopic averaging --------------------------
+
+
+def hmm_all_in(eps: float, setting: tuple, t=T_OUT) -> tuple:
+    """The reconstructed HMM with every field evaluation counted.
+
+    :func:`reconstructed_at` on a counting field, so that the averaged
+    start, the drift's quadrature and the corrector count too. Returns
+    (m at ``t``, all field evaluations, the solver's own count).
+    """
+    counted = fields.Counted(H)
+    N, pq, rho, k = setting
+    m, sol = reconstructed_hmm(
+        counted, M0, t, T=T, eps=eps, N=N, tau=rho * eps,
+        kernel=hmm.kernel(*pq), micro_steps_per_eps=k,
+    )  # fmt: skip
+    return m, counted.points, sol.stats["field_evaluations"]
+
+
+@dataclass(frozen=True)
+class Rivals:
+    """The pointwise race of the multiscale methods against m^eps.
+
+    ``runs[eps, method, setting]`` is a :class:`Run` (work: every field
+    evaluation); ``sam_floor[eps]`` SAM's distance to the averaged
+    solution over eps.
+    """
+
+    runs: dict
+    sam_floor: dict
+
+
+def rival_race(hmm_settings, sam_settings, refs, mbar) -> Rivals:
+    """The reconstructed HMM and SAM (``hmm.solve_sam``) against m^eps.
+
+    ``hmm_settings = {aim: (N, (p, q), tau/eps, steps/eps)}``,
+    ``sam_settings = ((N, micro steps per period), ...)``; eps = 1e-3,
+    1e-4, the references ``refs`` of :func:`pointwise_refs`.
+    """
+    runs, floor = {}, {}
+    for e in (1e-3, 1e-4):
+        for setting in hmm_settings.values():
+            m, work, _ = hmm_all_in(e, setting)
+            N, (p, q), rho, k = setting
+            label = f"N={N} K^({p},{q}) rho={rho:g} k={k}"
+            runs[e, "HMM", label] = Run(work, max_error(m, refs[e]))
+        for N, k in sam_settings:
+            sol = hmm.solve_sam(
+                H, M0, T=T, N=N, eps=e, t_eval=T_OUT,
+                micro_steps_per_period=k,
+            )  # fmt: skip
+            work = sol.stats["field_evaluations"]
+            runs[e, "SAM", f"N={N} k={k}"] = Run(
+                work, max_error(sol.m, refs[e])
+            )
+            floor[e] = max_error(sol.m, mbar) / e
+    return Rivals(runs, floor)
+
+
+def rival_table(rivals: Rivals) -> str:
+    """Error against m^eps and all-in work of each run of the race."""
+    rows = [
+        (f"{e:.0e}", method, label, f"{run.error:.1e}", f"{run.work:,}")
+        for (e, method, label), run in rivals.runs.items()
+    ]
+    head = ("eps", "method", "setting", "error", "work, all in")
+    return table(rows, head, align="<<<>>")
+
+
+def rival_ratios(rivals: Rivals) -> dict:
+    """HMM work / SAM work at equal or smaller error, per HMM run.
+
+    For each HMM run, the cheapest SAM run at the same eps that is at
+    least as accurate (inf if none is); keys ``(eps, setting)``.
+    """
+    ratios = {}
+    for (e, method, label), run in rivals.runs.items():
+        if method != "HMM":
+            continue
+        sam = [
+            r.work
+            for (e2, m2, _), r in rivals.runs.items()
+            if e2 == e and m2 == "SAM" and r.error <= run.error
+        ]
+        ratios[e, label] = run.work / min(sam) if sam else np.inf
+    return ratios
+
+
 # --- the chain -----------------------------------------------------------
 
 CHAIN_X = np.arange(100) * 0.01
