@@ -6,8 +6,9 @@ is :math:`\max_k|\mathbf{m}(t_k) - \mathbf{m}^\varepsilon(t_k)|` over 20 generic
 :math:`t_k = T(k - 0.382)/20` (:math:`t_k/\varepsilon` not integers), the reference
 :func:`hmm.solve_dns` with 64 steps per period (its error is below 1e-11 here).
 
-* HMM: :func:`hmm.averaged_start`, :func:`hmm.solve_hmm` with ``macro="gauss4"``,
-  ``lift="restriction"``, ``drift="second_order"``, then :func:`hmm.reconstruct`; the cheapest
+* HMM: :func:`hmm.book.work_precision.reconstructed_hmm`, the chapter's pipeline
+  (:func:`hmm.averaged_start`, :func:`hmm.solve_hmm` with ``macro="gauss4"``,
+  ``lift="restriction"``, ``drift="second_order"``, then :func:`hmm.reconstruct`); the cheapest
   settings found by a sweep over kernel, :math:`\tau/\varepsilon`, ``micro_steps_per_eps`` and ``N``
   for errors of about 1e-5, 1e-6 and 1e-7. Work: ``stats["field_evaluations"]`` (with the
   default ``n_quad=64`` for :math:`\mathbf{c}(t)`, and with ``n_quad=8``, exact for this field).
@@ -27,6 +28,7 @@ import numpy as np
 
 import hmm
 from hmm import fields
+from hmm.book.work_precision import reconstructed_hmm
 
 H, M0, T, GAMMA = fields.fig51_left, fields.FIG54_M0, 2 * np.pi, 1.0
 T_OUT = T * (np.arange(1, 21) - 0.381966) / 20
@@ -57,13 +59,15 @@ def error(m, ref):
 
 
 def reconstructed(eps, N, pq, r, spe, n_quad=64, drift="second_order", lift="restriction"):
-    """Averaged start, the HMM, the reconstruction at T_OUT; and the HMM's field evaluations."""
-    start = hmm.averaged_start(H, M0, eps=eps, gamma=GAMMA)
-    sol = hmm.solve_hmm(
-        H, start, T=T, N=N, eps=eps, tau=r * eps, kernel=hmm.kernel(*pq), gamma=GAMMA,
-        macro="gauss4", lift=lift, drift=drift, micro_steps_per_eps=spe, n_quad=n_quad,
+    """Averaged start, the HMM, the reconstruction at T_OUT; and the HMM's field evaluations.
+
+    The pipeline is the chapter's, :func:`hmm.book.work_precision.reconstructed_hmm`.
+    """
+    m, sol = reconstructed_hmm(
+        H, M0, T_OUT, T=T, eps=eps, gamma=GAMMA, N=N, tau=r * eps, kernel=hmm.kernel(*pq),
+        micro_steps_per_eps=spe, n_quad=n_quad, lift=lift, drift=drift,
     )  # fmt: skip
-    return hmm.reconstruct(sol, H, T_OUT, eps=eps, gamma=GAMMA), sol.stats["field_evaluations"]
+    return m, sol.stats["field_evaluations"]
 
 
 def paper_hmm(eps):

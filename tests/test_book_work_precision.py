@@ -1,0 +1,51 @@
+"""Quick checks of the small pure functions of hmm.book.work_precision."""
+
+import numpy as np
+
+from hmm.book import work_precision as wp
+
+
+def test_tex_writes_powers_of_ten_as_myst_math():
+    assert wp.tex(1e-3) == "10^{-3}"
+    assert wp.tex(9.7e-3) == r"9.7\times10^{-3}"
+    assert wp.tex(5.04e-4) == r"5.0\times10^{-4}"
+
+
+def test_dns_work_counts_the_step_grid():
+    # k steps per period in each of 20 output intervals, 3 evaluations a
+    # step, and the 32^2 points of the field bound
+    steps = int(np.ceil(2 * (wp.T / 20) / 1e-2 - 1e-9))
+    assert wp.dns_work(1e-2, 2) == 3 * 20 * steps + 1024
+
+
+def test_best_dns_takes_the_cheapest_run_within_tol():
+    dns = {
+        (1e-3, 2): wp.Run(100, 5e-4),
+        (1e-3, 4): wp.Run(200, 3e-4),
+        (1e-3, 8): wp.Run(400, 1e-4),
+    }
+    assert wp.best_dns(1e-3, 4e-4, dns, {}) == (200, 4)
+    assert wp.best_dns(1e-3, 1e-5, dns, {}) is None
+    # below eps = 1e-4: the count and the model c(k) eps
+    assert wp.best_dns(1e-5, 1e-5, dns, {2: 0.4}) == (wp.dns_work(1e-5, 2), 2)
+
+
+def test_ladder_ratio_is_zero_where_the_hmm_misses_tol():
+    runs = {
+        (1e-3, 1e-3, "direct"): (1000, 2),
+        (1e-3, 1e-3, "paper"): 250,
+        (1e-3, 1e-3, "+ by parts"): None,
+        (1e-3, 1e-3, "+ gauss4"): (50, 10, 1e-4),
+    }
+    lad = wp.Ladder(runs, {})
+    assert lad.ratio(1e-3, 1e-3, "paper") == 4.0
+    assert lad.ratio(1e-3, 1e-3, "+ gauss4") == 20.0
+    assert lad.ratio(1e-3, 1e-3, "+ by parts") == 0.0
+
+
+def test_chain_dns_work_uses_the_exchange_rate_bound():
+    # with J = 30 the exchange's rate, not eps, limits the step at 1e-2
+    h = 1.0 / (2.0 * (3.0 + 60.0)) / 3
+    expected = 100 * 20 * int(np.ceil((1.5 / 20) / h - 1e-9))
+    assert wp.chain_dns_work(1e-2, 3, 30.0) == expected
+    assert wp.chain_dns_work(1e-4, 3, 1.0) == 4_500_000
