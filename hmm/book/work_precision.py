@@ -66,7 +66,8 @@ class Run:
 
 
 def dns_runs(k_dns: dict, mbar: np.ndarray) -> dict:
-    """RK4 (``hmm.solve_dns``) on ``T_OUT`` for ``k_dns = {eps: (k, ...)}``.
+    """RK4 (``hmm.solve_dns``) on ``T_OUT`` for
+    ``k_dns = {eps: (k, ...)}``.
 
     Returns ``{(eps, k): Run}``, the error against ``mbar`` (4.3).
     """
@@ -1081,14 +1082,18 @@ def _at(tol: float, eps: float) -> str:
 
 
 def _cheaper(P: dict, tol: float) -> Part:
-    """The part "cheaper at tol for eps <= 1e-3" of the efficiency claim."""
+    """The part "cheaper at tol for eps <= 1e-3" of the efficiency
+    claim."""
     what = (
         f"smallest work ratio at tolerance ${tex(tol)}$, "
         "$\\varepsilon = 10^{-3}$ to $10^{-5}$"
     )
     ratio = min(P[tol, e] for e in EPS[1:])
     check = Check(what, ratio, ">", 1.0, "cheaper means a ratio above 1")
-    name = f"cheaper at tolerance ${tex(tol)}$ for $\\varepsilon \\le 10^{{-3}}$"
+    name = (
+        f"cheaper at tolerance ${tex(tol)}$ "
+        "for $\\varepsilon \\le 10^{-3}$"
+    )
     return Part(name, [check])
 
 
@@ -1112,13 +1117,17 @@ def efficiency_claim(lad: Ladder) -> Claim:
         "schemes.",
         measured="work ratios direct / HMM, the paper's HMM against the "
         f"cheapest resolving RK4 at a fixed tolerance: at $10^{{-2}}$, "
-        f"{ratios[0]} at $\\varepsilon = 10^{{-3}}, 10^{{-4}}, 10^{{-5}}$; "
+        f"{ratios[0]} at "
+        "$\\varepsilon = 10^{-3}, 10^{-4}, 10^{-5}$; "
         f"at $10^{{-3}}$, {ratios[1]}; $10^{{-4}}$ unreachable (smallest "
-        f"error ${tex(best)}$ at $\\varepsilon = 10^{{-4}}$, $N \\le 640$)",
+        f"error ${tex(best)}$ at $\\varepsilon = 10^{{-4}}$, "
+        "$N \\le 640$)",
         parts=parts,
         setup="Fig. 5.3 (left) spin, $\\gamma = 1$; the paper's HMM: "
-        "midpoint rule, $K^{5,4}$, $\\tau = 5\\varepsilon$, 32 micro steps "
-        "per period, $N \\le 640$; direct: RK4 with 2 to 8 steps per period",
+        "midpoint rule, $K^{5,4}$, $\\tau = 5\\varepsilon$, 32 micro "
+        "steps "
+        "per period, $N \\le 640$; direct: RK4 with 2 to 8 steps "
+        "per period",
     )
 
 
@@ -1143,7 +1152,8 @@ def gauss4_claim(order: Order) -> Claim:
         + f" ($\\gamma = 0, 1$); at $N = 20$ the macro error falls from "
         f"${tex(mid)}$ to ${tex(g4)}$",
         parts=[Part("order 4", checks)],
-        setup="$\\varepsilon = 10^{-6}$, $K^{3,8}$, $\\tau = 30\\varepsilon$ "
+        setup="$\\varepsilon = 10^{-6}$, $K^{3,8}$, "
+        "$\\tau = 30\\varepsilon$ "
         "(where the flux's own oscillation does not hide the order); "
         "reference $N = 640$",
     )
@@ -1191,7 +1201,8 @@ def spin_claim(lad: Ladder) -> Claim:
     return Claim(
         source="Beyond the paper (issue 14)",
         statement="With the chooser, the fourth-order step and the flux "
-        "by parts, the HMM is at least 20 times ($\\varepsilon = 10^{-3}$) "
+        "by parts, the HMM is at least 20 times "
+        "($\\varepsilon = 10^{-3}$) "
         "and 200 times ($10^{-4}$) cheaper than a tuned direct simulation "
         "at tolerance $10^{-3}$, and 50 times ($10^{-4}$) and 500 times "
         "($10^{-5}$) at tolerance $10^{-4}$.",
@@ -1271,7 +1282,8 @@ def chain_claim(race: ChainRace) -> Claim:
     return Claim(
         source="Beyond the paper (issue 14)",
         statement="The tuned chain HMM is at least 20 times "
-        "($\\varepsilon = 10^{-3}$) and 200 times ($10^{-4}$) cheaper than "
+        "($\\varepsilon = 10^{-3}$) and 200 times ($10^{-4}$) "
+        "cheaper than "
         "the best direct simulation at tolerance $10^{-3}$, and 50 times "
         "at tolerance $10^{-4}$, $\\varepsilon = 10^{-4}$.",
         measured="spin-step ratios direct / HMM at (tolerance, "
