@@ -52,7 +52,8 @@ def newton(
     system : callable
         ``system(Y, fresh)`` returns the residual :math:`\mathbf{G}(\mathbf{Y})` as a flat
         array and, when ``fresh`` is True, the Newton matrix :math:`\partial\mathbf{G}/\partial\mathbf{Y}`
-        (else None).
+        (else None). A batch of independent systems: residuals of shape ``(B, n)`` and
+        matrices ``(B, n, n)``, solved together with one stop rule.
     Y : ndarray
         Starting guess, any shape.
     dt : float
@@ -84,9 +85,9 @@ def newton(
         fresh = lu is None or not chord
         residual, matrix = system(Y, fresh)
         if fresh:
-            lu = scipy.linalg.lu_factor(matrix)
+            lu = _factor(matrix)
             jacobians += jacobians_per_matrix
-        delta = scipy.linalg.lu_solve(lu, -residual).reshape(Y.shape)
+        delta = _solve(lu, -residual).reshape(Y.shape)
         size = float(np.max(np.abs(delta)))
         if size > max_update:
             delta *= max_update / size
@@ -103,6 +104,18 @@ def newton(
         f"{what}: Newton did not reach tol={tol:g} in {max_iter} iterations "
         f"(dt={dt:g}, last update {size:.2e}); reduce dt or raise max_iter"
     )
+
+
+def _factor(matrix: np.ndarray):
+    """The LU factors of a Newton matrix; a stack of matrices (a batch of systems) is kept as it is."""
+    return scipy.linalg.lu_factor(matrix) if matrix.ndim == 2 else matrix
+
+
+def _solve(lu, rhs: np.ndarray) -> np.ndarray:
+    """The Newton update from :func:`_factor`'s result: one system, or a batch ``(B, n, n)``, ``(B, n)``."""
+    if isinstance(lu, tuple):
+        return scipy.linalg.lu_solve(lu, rhs)
+    return np.linalg.solve(lu, rhs[..., None])[..., 0]
 
 
 def _converged(size: float, previous: float, level: float, stop: str) -> bool:

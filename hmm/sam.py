@@ -161,7 +161,7 @@ def solve_sam(
     t = np.linspace(0.0, T, N + 1) if t_eval is None else t_eval
 
     H = fields.Counted(H)
-    h_max = rk4_step_limit(H, T, eps, 0.0, beta, gamma, k)
+    h_max = rk4_step_limit(fields.field_bound(H, T), eps, beta, gamma, k)
     n = int(np.ceil(eps / h_max - 1e-9))  # micro steps per period
     nodes = stroboscopic_floor(np.linspace(0.0, T, N + 1), eps)
     starts = stroboscopic_floor(t, eps)

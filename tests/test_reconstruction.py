@@ -6,9 +6,9 @@ from scipy.integrate import solve_ivp
 
 import hmm
 from hmm import fields
+from hmm.averaging import missing_drift_from, missing_drift_jacobian
 from hmm.macro import interpolate_stages
 from hmm.micro import MicroSettings
-from hmm.reconstruction import missing_drift_from, missing_drift_jacobian
 from hmm.upscaling import flux_matrix_batch, restricted_flux_matrix_batch
 
 M0 = fields.FIG54_M0
@@ -126,7 +126,7 @@ def test_lifted_flux_has_the_second_order_drift_of_the_paper_model(circular):
         target = hmm.landau_lifshitz(M, Hbar, 1.0, gamma) + eps * (Mxc + gamma * np.cross(M, Mxc))
         for key, batch in (("lifted", restricted_flux_matrix_batch), ("paper", flux_matrix_batch)):
             F = batch(circular, t_a, micro) @ M
-            rhs = hmm.macro.macro_rhs(F, M, gamma)
+            rhs = hmm.macro_scheme.macro_rhs(F, M, gamma)
             errors[key].append(np.abs(rhs - target).max())
     assert np.log2(errors["lifted"][0] / errors["lifted"][1]) == pytest.approx(2, abs=0.2)
     assert errors["paper"][1] > 100 * errors["lifted"][1]
@@ -141,7 +141,9 @@ def test_node_derivatives_are_the_macro_model_at_the_nodes(circular):
     micro = MicroSettings.checked(eps, 20 * eps, kw["kernel"], 1.0, 32, None, "centred")
     A = restricted_flux_matrix_batch(circular, sol.t, micro)
     F = np.einsum("nij,nj->ni", A, sol.m)
-    exact = hmm.macro.macro_rhs(F, sol.m, gamma) + eps * hmm.missing_drift(circular, sol.t, sol.m)
+    exact = hmm.macro_scheme.macro_rhs(F, sol.m, gamma) + eps * hmm.missing_drift(
+        circular, sol.t, sol.m
+    )
     assert np.abs(sol.dmdt - exact).max() < 1e-5
     midpoint = hmm.solve_hmm(circular, M0, T=T, N=N, **kw)
     assert midpoint.dmdt.shape == (N + 1, 3)

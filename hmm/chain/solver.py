@@ -1,7 +1,7 @@
 r"""The HMM of Section 3.3 for the chain: the macro model (3.10) stepped like (3.3).
 
 Each macro step is the implicit step of :mod:`hmm.integrators` that the single spin uses
-(:func:`hmm.macro.march`: the implicit midpoint rule of the paper, or the 2-stage Gauss-Legendre
+(:func:`hmm.macro_scheme.march`: the implicit midpoint rule of the paper, or the 2-stage Gauss-Legendre
 method), with the fluxes (3.12) of :mod:`hmm.chain.micro`. Its Newton matrix needs the
 Jacobian of the fluxes with respect to the macro values.
 
@@ -28,7 +28,7 @@ import numpy as np
 from .. import _checks
 from ..integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, GAUSS4_C
 from ..kernels import Kernel, as_kernel
-from ..macro import MACRO_SCHEMES, macro_rhs, macro_rhs_jacobian, march, stage_times
+from ..macro_scheme import MACRO_SCHEMES, macro_rhs, macro_rhs_jacobian, march, stage_times
 from ..micro import DEFAULT_STEPS_PER_EPS, MicroSettings
 from ..solution import Solution, make_stats
 from .averages import macro_particles, space_average, space_weights, time_averages
@@ -65,7 +65,7 @@ def flux_jacobian(dF: np.ndarray, slots: np.ndarray) -> np.ndarray:
 
 
 class MacroRhs:
-    r"""(3.10) at stage ``i`` of macro step ``n`` for :func:`hmm.macro.march`, with the flux Jacobian, counting the work.
+    r"""(3.10) at stage ``i`` of macro step ``n`` for :func:`hmm.macro_scheme.march`, with the flux Jacobian, counting the work.
 
     Parameters
     ----------
@@ -155,7 +155,7 @@ def predicted_stages(M: np.ndarray, k: int, fractions: np.ndarray) -> np.ndarray
 
 
 def predictor(macro: str, jacobian: str) -> Callable | None:
-    """The stage predictor for :func:`hmm.macro.march`: extrapolation (None: the explicit Euler of the step)."""
+    """The stage predictor for :func:`hmm.macro_scheme.march`: extrapolation (None: the explicit Euler of the step)."""
     if macro == "midpoint":
         return lambda M, k: predicted_stages(M, k, np.array([0.5]))[0]
     if jacobian == "difference":
