@@ -6,8 +6,10 @@ from scipy.integrate import solve_ivp
 
 import hmm
 import hmm.chain as chain
+from hmm.chain.boxes import BoxSettings, box_positions
 from hmm.chain.field import ChainField
-from hmm.chain.micro import BoxSettings, MicroBoxes, box_positions, fine_grid
+from hmm.chain.frames import fine_grid
+from hmm.chain.micro import MicroBoxes
 from hmm.fields import fig51_left as field_circular
 from hmm.fields import fig55 as field_chain
 from hmm.micro import MicroSettings
@@ -335,6 +337,26 @@ def test_exact_flux_jacobian_is_the_derivative_of_the_flux(J, kw):
             np.testing.assert_allclose(dF[slot, c], central, rtol=0, atol=1e-7)
     if J == 0.0:  # without exchange the whole Jacobian is the part that costs no micro steps
         np.testing.assert_allclose(boxes.static_jacobian(0, tr), dF, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "J, kw", [(30.0, dict(layer=3, layer_damping=1.0)), (10.0, dict(field=field_x, spatial=True))]
+)
+def test_upscaled_fluxes_are_those_of_the_boxes(J, kw):
+    """hmm.chain.upscaled_fluxes: the fluxes (3.12) of the boxes solve_hmm builds, to the bit."""
+    boxes, M = micro_boxes(J, **kw), helix(10, tilt=0.6)
+    field = kw.pop("field", field_chain)
+    spatial = kw.pop("spatial", False)
+    F = chain.upscaled_fluxes(
+        field, M, t=[0.3, 0.3], eps=0.01, tau=0.05, kernel=K54, r=5, ell=5, J=J, T=1.5,
+        spatial_field=spatial, **kw,
+    )  # fmt: skip
+    assert F.shape == (2, 10, 3)
+    np.testing.assert_array_equal(F[0], boxes.flux(0, tilted_triples()[None])[0])
+    np.testing.assert_array_equal(F[1], F[0])
+    with pytest.raises(ValueError, match="unit vector"):
+        chain.upscaled_fluxes(field, 2 * M, t=[0.3], eps=0.01, tau=0.05, kernel=K54, r=5, ell=5,
+                              J=J, spatial_field=spatial)  # fmt: skip
 
 
 @pytest.mark.parametrize("J, macro, N", [(1.0, "midpoint", 20), (30.0, "gauss4", 20)])
