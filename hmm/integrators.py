@@ -33,7 +33,7 @@ class NonConvergenceError(RuntimeError):
 
 @dataclass(frozen=True)
 class NewtonWork:
-    """Newton iterations and Jacobians of one implicit step."""
+    """Newton iterations and Newton matrices formed (one per fresh Jacobian, whatever the stages) of one implicit step."""
 
     iterations: int
     jacobians: int
@@ -43,7 +43,7 @@ def newton(
     system: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
     Y: np.ndarray, *, dt: float, start_size: float, what: str, tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER, max_update: float = np.inf, chord: bool = False,
-    stop: str = "update", jacobians_per_matrix: int = 1,
+    stop: str = "update",
 ) -> tuple[np.ndarray, NewtonWork]:  # fmt: skip
     r"""Newton's method for :math:`\mathbf{G}(\mathbf{Y}) = 0`, the iteration of every implicit step.
 
@@ -71,8 +71,6 @@ def newton(
         :math:`\theta/(1-\theta)\,\max|\delta\mathbf{Y}|` with the observed contraction
         :math:`\theta = |\delta\mathbf{Y}_k|/|\delta\mathbf{Y}_{k-1}| < 1` (Hairer and Wanner,
         *Solving ODEs II*, Section IV.8), is below that level: one iteration fewer, typically.
-    jacobians_per_matrix : int
-        Jacobians of the right-hand side behind one Newton matrix, for the count.
 
     Returns
     -------
@@ -86,7 +84,7 @@ def newton(
         residual, matrix = system(Y, fresh)
         if fresh:
             lu = _factor(matrix)
-            jacobians += jacobians_per_matrix
+            jacobians += 1
         delta = _solve(lu, -residual).reshape(Y.shape)
         size = float(np.max(np.abs(delta)))
         if size > max_update:
@@ -250,7 +248,7 @@ def gauss4_step(
 
     Y, work = newton(
         evaluate, Y, dt=dt, start_size=max(1.0, float(np.max(np.abs(y)))),
-        what="Gauss-Legendre", jacobians_per_matrix=2, **newton_options,
+        what="Gauss-Legendre", **newton_options,
     )  # fmt: skip
     # y + dt b^T F with F = a^{-1}(Y - y)/dt: no further evaluation of f
     return y + np.tensordot(GAUSS4_D, Y - y, axes=1), work

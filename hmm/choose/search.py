@@ -222,11 +222,7 @@ def choose_parameters(
     budget = safety * tol
     model = field_model(counted, m0, T=T, beta=beta, gamma=gamma, level=1e-2 * budget)
     probe = MicroProbe(counted, model.harmonics, T, eps, beta)
-    options = sorted(
-        (window_evaluations(grid.n, quad), grid.n, grid.micro_steps_per_eps, grid, quad)
-        for grid in candidate_grids(micro_steps, rho_max)
-        for quad in quadratures
-    )
+    options = _options(micro_steps, rho_max, quadratures)
     search = Search(model, probe, candidates, options, budget)
     for N in N_GRID[macro]:
         if search.done(N, stages(macro)):
@@ -244,6 +240,15 @@ def choose_parameters(
         macro, N, K, grid.rho, grid.micro_steps_per_eps, quad, T, eps, beta, gamma, tol, robust, split,
         work, counted.points,
     )  # fmt: skip
+
+
+def _options(micro_steps: list[int], rho_max: float, quadratures: tuple) -> list[tuple]:
+    """Every micro grid and quadrature, cheapest window first: ``(evaluations, n, k, grid, quadrature)``."""
+    return sorted(
+        (window_evaluations(grid.n, quad), grid.n, grid.micro_steps_per_eps, grid, quad)
+        for grid in candidate_grids(micro_steps, rho_max)
+        for quad in quadratures
+    )
 
 
 def _candidates(quadrature, kernels, micro_steps) -> tuple[tuple, list[Kernel], list[int]]:
