@@ -168,10 +168,8 @@ def second_order_drift(
         Times, any shape ``S``.
     M : array_like, shape ``S + (3,)`` (or broadcastable to it)
         States.
-    beta, gamma : float, default 1
-        Precession (> 0) and damping (>= 0) constants.
-    n_quad : int, default 64
-        Samples per period of the field, >= 4.
+    beta, gamma, n_quad
+        As in :func:`hmm.corrector`.
 
     Returns
     -------

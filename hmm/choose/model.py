@@ -119,8 +119,8 @@ def macro_responses(
     r"""Run the macro scheme with :math:`N` steps on the model fluxes, all in one batch.
 
     Members: the averaged flux :math:`\beta[\bar{\mathbf{H}}]_\times` (against ``mbar``: the
-    macro error); plus the :math:`O(\varepsilon)` terms (:func:`second_order_shift`,
-    :func:`fast_primitive`; the floor); plus :math:`\eta\,\mathcal{C}` (:func:`window_curvature`),
+    macro error); plus the :math:`O(\varepsilon)` terms (the drift :math:`-\beta\varepsilon\mathbf{c}` of :func:`hmm.averaging.drift`,
+    the primitive of :func:`hmm.averaging.antiderivative`; the floor); plus :math:`\eta\,\mathcal{C}` (:func:`window_curvature`),
     :math:`\eta\beta[\bar{\mathbf{H}}]_\times` and :math:`\eta\beta[2\mathrm{Re}(\mathbf{h}_k e^{2\pi ik\phi})]_\times`
     for each ``active`` harmonic (responses, divided by :math:`\eta`), for every phase sequence
     of :func:`phase_sets`.
