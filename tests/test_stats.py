@@ -41,6 +41,9 @@ RUNS = {
     "hmm gauss4 parts": lambda H, **kw: hmm.solve_hmm(
         H, fields.FIG54_M0, **HMM, macro="gauss4", quadrature="parts", **kw
     ),
+    "hmm restriction second order": lambda H, **kw: hmm.solve_hmm(
+        H, fields.FIG54_M0, **HMM, lift="restriction", drift="second_order", **kw
+    ),
     "hmm micro damping": lambda H, **kw: hmm.solve_hmm(
         H, fields.FIG54_M0, **dict(HMM, kernel=hmm.kernel(1, 7)), damping="micro", **kw
     ),
@@ -69,7 +72,7 @@ RUNS = {
 }
 EXPLICIT = {"dns", "averaged exact", "sam", "chain dns", "chain dns spatial", "dns_average"}
 EXACT_WORK = {"hmm midpoint", "hmm gauss4 parts", "dns", "averaged midpoint", "sam", "chain dns"}
-EXACT_WORK |= {"chain dns spatial", "dns_average"}
+EXACT_WORK |= {"chain dns spatial", "dns_average", "hmm restriction second order"}
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +125,11 @@ def test_steps_and_spin_steps_of_direct_runs(runs):
 
 def test_micro_steps_of_the_hmms(runs):
     """micro_steps: every micro problem's steps, forward and backward; one spin: spin_steps too."""
-    for name, windows in (("hmm midpoint", 3), ("hmm gauss4 parts", 6)):
+    for name, windows in (
+        ("hmm midpoint", 3),
+        ("hmm gauss4 parts", 6),
+        ("hmm restriction second order", 3),
+    ):
         stats = runs[name][1].stats
         assert stats["steps"] == 3
         assert stats["micro_steps"] == stats["spin_steps"] == windows * WINDOW_STEPS
