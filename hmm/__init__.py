@@ -17,15 +17,18 @@ initial state second, then keyword-only options, and returns a :class:`Solution`
 - :func:`solve_averaged` -- the averaged equation (4.3) and its midpoint discretisation (4.10)
 - :func:`reconstruct`, :func:`corrector`, :func:`averaged_start` -- the oscillating solution
   :math:`\mathbf{m}^\varepsilon` back from an HMM solution (:mod:`hmm.reconstruction`, beyond the paper)
+- :func:`fast_antiderivative`, :func:`drift_vector`, :func:`second_order_drift`,
+  :func:`missing_drift` -- second-order averaging of (1.2) (:mod:`hmm.averaging`, beyond the paper)
 - :mod:`hmm.chain` -- a periodic chain of exchange-coupled spins (3.8): direct simulation and
   the HMM in time and space of Section 3.3
 - :mod:`hmm.fields` -- the paper's fields and the field helpers
 - :mod:`hmm.measure`, :mod:`hmm.claims` -- how the book measures, and its verdicts
 """
 
-from . import chain, claims, fields, measure, reconstruction
+from . import averaging, chain, claims, fields, measure, reconstruction
 from ._checks import MAX_WORK
 from .averaged import solve_averaged
+from .averaging import drift_vector, fast_antiderivative, missing_drift, second_order_drift
 from .choose import Choice, choose_parameters
 from .dns import solve_dns
 from .fields import averaged_field
@@ -34,16 +37,7 @@ from .kernels import Kernel, kernel
 from .ll_equation import landau_lifshitz
 from .macro import solve_hmm
 from .micro import solve_micro
-from .reconstruction import (
-    averaged_start,
-    corrector,
-    dense_output,
-    drift_vector,
-    fast_antiderivative,
-    missing_drift,
-    reconstruct,
-    second_order_drift,
-)
+from .reconstruction import averaged_start, corrector, dense_output, reconstruct
 from .sam import solve_sam
 from .solution import STAT_KEYS, Solution
 from .upscaling import flux_matrices, upscaled_flux
@@ -57,6 +51,7 @@ __all__ = [
     "Solution",
     "averaged_field",
     "averaged_start",
+    "averaging",
     "chain",
     "choose_parameters",
     "claims",

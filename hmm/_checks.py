@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .solution import Solution
+
 MAX_WORK = 10**8
 """Default cap on the work of one solver call, in spin steps (one step of one spin's integrator).
 
@@ -187,6 +189,32 @@ def work(needed: float, max_work: int, *, asked: str, change: str) -> None:
             f"{asked} asks for {needed:.2g} spin steps, above max_work = {max_work:.2g} (a few "
             f"minutes); {change}, or pass max_work={int(needed) + 1} to run it anyway"
         )
+
+
+def finite_array(name: str, value) -> np.ndarray:
+    """Return ``value`` as a finite real float array of any shape."""
+    try:
+        v = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite real array") from None
+    if v.dtype.kind not in "fiu" or not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be a finite real array, got {value!r}")
+    return v.astype(float)
+
+
+def states(name: str, value) -> np.ndarray:
+    """Return ``value`` as a finite real float array of shape ``(..., 3)``."""
+    v = finite_array(name, value)
+    if v.ndim == 0 or v.shape[-1] != 3:
+        raise ValueError(f"{name} must have shape (..., 3), got shape {v.shape}")
+    return v
+
+
+def single_spin(sol: Solution) -> Solution:
+    """Return ``sol``; it must be a single-spin :class:`hmm.Solution` with at least two times."""
+    if not isinstance(sol, Solution) or sol.m.ndim != 2 or len(sol.t) < 2:
+        raise ValueError("sol must be a single-spin hmm.Solution with at least two times")
+    return sol
 
 
 def _real(name: str, value) -> float:

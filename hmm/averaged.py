@@ -17,7 +17,7 @@ from scipy.integrate import solve_ivp
 
 from . import _checks, fields
 from .ll_equation import cross_matrix, landau_lifshitz
-from .macro import march, stage_times
+from .macro_scheme import march, stage_times
 from .solution import Solution, make_stats
 
 SCHEMES = ("exact", "midpoint", "gauss4")
@@ -31,6 +31,22 @@ def landau_lifshitz_jacobian(m: np.ndarray, h: np.ndarray, beta: float, gamma: f
     return beta * cross_matrix(h) + gamma * (
         cross_matrix(np.cross(m, h)) + cross_matrix(m) @ cross_matrix(h)
     )
+
+
+def exact_solution(Hbar: Callable, m0: np.ndarray, T: float, beta: float, gamma: float):
+    r"""(4.3) on :math:`[0, T]` by DOP853 at rtol 1e-12, with dense output: the exact :math:`\bar{\mathbf{m}}`.
+
+    ``Hbar(t)`` gives :math:`\bar{\mathbf{H}}(t)`, shape (3,): from the field
+    (:func:`solve_averaged`) or from its harmonics (the error model of :mod:`hmm.choose`).
+    Returns scipy's solution object (``sol.sol(t)`` the dense output, ``sol.t`` the steps).
+    """
+    sol = solve_ivp(
+        lambda t, m: landau_lifshitz(m, Hbar(t), beta, gamma), (0.0, T), m0, method="DOP853",
+        rtol=1e-12, atol=1e-14, dense_output=True,
+    )  # fmt: skip
+    if not sol.success:
+        raise RuntimeError(f"the averaged equation (4.3) failed: {sol.message}")
+    return sol
 
 
 def solve_averaged(
@@ -84,19 +100,9 @@ def solve_averaged(
     H = fields.Counted(H)
     t = np.linspace(0.0, T, N + 1)
     if macro == "exact":
-        sol = solve_ivp(
-            lambda tt, m: landau_lifshitz(
-                m, fields.averaged_field(H, tt, n_quad=n_quad), beta, gamma
-            ),
-            (0.0, T),
-            m0,
-            method="DOP853",
-            rtol=1e-12,
-            atol=1e-14,
-            dense_output=True,
+        sol = exact_solution(
+            lambda tt: fields.averaged_field(H, tt, n_quad=n_quad), m0, T, beta, gamma
         )
-        if not sol.success:
-            raise RuntimeError(f"time integration failed: {sol.message}")
         steps = len(sol.t) - 1
         stats = make_stats(field_evaluations=H.points, steps=steps, spin_steps=steps)
         return Solution(t, sol.sol(t).T, stats)

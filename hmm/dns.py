@@ -82,9 +82,13 @@ def _ll(x, y, z, H, beta, gamma):
     return (-beta * cx - gamma * dx, -beta * cy - gamma * dy, -beta * cz - gamma * dz)
 
 
-def rk4_step_limit(H: Callable, T: float, eps: float, rate_extra: float, beta, gamma, k: int):
-    r"""Largest RK4 step: :math:`\min(\varepsilon, 1/\rho)/k`, :math:`\rho = (\beta+\gamma)(\max|\mathbf{H}| + \text{extra})`."""
-    rate = (beta + gamma) * (fields.field_bound(H, T) + rate_extra)
+def rk4_step_limit(bound: float, eps: float, beta: float, gamma: float, k: int) -> float:
+    r"""Largest RK4 step of a direct simulation: :math:`\min(\varepsilon, 1/\rho)/k`, :math:`\rho = (\beta+\gamma)\,` ``bound``.
+
+    ``bound`` is the largest field a spin feels: :math:`\max|\mathbf{H}|` (one spin), plus
+    :math:`2|J|` in a chain (:mod:`hmm.chain.dns`).
+    """
+    rate = (beta + gamma) * bound
     return min(eps, 1.0 / rate if rate > 0 else np.inf) / k
 
 
@@ -137,7 +141,7 @@ def solve_dns(
     t = np.linspace(0.0, T, 1001) if t_eval is None else t_eval
     grid = np.unique(np.concatenate([[0.0], t]))
     H = fields.Counted(H)
-    h_max = rk4_step_limit(H, T, eps, 0.0, beta, gamma, dns_steps_per_eps)
+    h_max = rk4_step_limit(fields.field_bound(H, T), eps, beta, gamma, dns_steps_per_eps)
     steps = int(step_counts(grid, h_max).sum())
     _checks.work(
         steps,

@@ -33,7 +33,7 @@ class NonConvergenceError(RuntimeError):
 
 @dataclass(frozen=True)
 class NewtonWork:
-    """Newton iterations and Jacobians of one implicit step."""
+    """Newton iterations and Newton matrices formed (one per fresh Jacobian, whatever the stages) of one implicit step."""
 
     iterations: int
     jacobians: int
@@ -43,7 +43,7 @@ def newton(
     system: Callable[[np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]],
     Y: np.ndarray, *, dt: float, start_size: float, what: str, tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER, max_update: float = np.inf, chord: bool = False,
-    stop: str = "update", jacobians_per_matrix: int = 1,
+    stop: str = "update",
 ) -> tuple[np.ndarray, NewtonWork]:  # fmt: skip
     r"""Newton's method for :math:`\mathbf{G}(\mathbf{Y}) = 0`, the iteration of every implicit step.
 
@@ -52,7 +52,8 @@ def newton(
     system : callable
         ``system(Y, fresh)`` returns the residual :math:`\mathbf{G}(\mathbf{Y})` as a flat
         array and, when ``fresh`` is True, the Newton matrix :math:`\partial\mathbf{G}/\partial\mathbf{Y}`
-        (else None).
+        (else None). A batch of independent systems: residuals of shape ``(B, n)`` and
+        matrices ``(B, n, n)``, solved together with one stop rule.
     Y : ndarray
         Starting guess, any shape.
     dt : float
@@ -70,8 +71,6 @@ def newton(
         :math:`\theta/(1-\theta)\,\max|\delta\mathbf{Y}|` with the observed contraction
         :math:`\theta = |\delta\mathbf{Y}_k|/|\delta\mathbf{Y}_{k-1}| < 1` (Hairer and Wanner,
         *Solving ODEs II*, Section IV.8), is below that level: one iteration fewer, typically.
-    jacobians_per_matrix : int
-        Jacobians of the right-hand side behind one Newton matrix, for the count.
 
     Returns
     -------
@@ -84,9 +83,9 @@ def newton(
         fresh = lu is None or not chord
         residual, matrix = system(Y, fresh)
         if fresh:
-            lu = scipy.linalg.lu_factor(matrix)
-            jacobians += jacobians_per_matrix
-        delta = scipy.linalg.lu_solve(lu, -residual).reshape(Y.shape)
+            lu = _factor(matrix)
+            jacobians += 1
+        delta = _solve(lu, -residual).reshape(Y.shape)
         size = float(np.max(np.abs(delta)))
         if size > max_update:
             delta *= max_update / size
@@ -103,6 +102,18 @@ def newton(
         f"{what}: Newton did not reach tol={tol:g} in {max_iter} iterations "
         f"(dt={dt:g}, last update {size:.2e}); reduce dt or raise max_iter"
     )
+
+
+def _factor(matrix: np.ndarray):
+    """The LU factors of a Newton matrix; a stack of matrices (a batch of systems) is kept as it is."""
+    return scipy.linalg.lu_factor(matrix) if matrix.ndim == 2 else matrix
+
+
+def _solve(lu, rhs: np.ndarray) -> np.ndarray:
+    """The Newton update from :func:`_factor`'s result: one system, or a batch ``(B, n, n)``, ``(B, n)``."""
+    if isinstance(lu, tuple):
+        return scipy.linalg.lu_solve(lu, rhs)
+    return np.linalg.solve(lu, rhs[..., None])[..., 0]
 
 
 def _converged(size: float, previous: float, level: float, stop: str) -> bool:
@@ -237,7 +248,7 @@ def gauss4_step(
 
     Y, work = newton(
         evaluate, Y, dt=dt, start_size=max(1.0, float(np.max(np.abs(y)))),
-        what="Gauss-Legendre", jacobians_per_matrix=2, **newton_options,
+        what="Gauss-Legendre", **newton_options,
     )  # fmt: skip
     # y + dt b^T F with F = a^{-1}(Y - y)/dt: no further evaluation of f
     return y + np.tensordot(GAUSS4_D, Y - y, axes=1), work

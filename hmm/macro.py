@@ -1,10 +1,10 @@
-r"""The macro model (3.2) and the macro solver (3.3): the HMM for a single spin.
+r"""The HMM for a single spin: the macro model (3.2) with the upscaled flux, stepped by the macro solver (3.3).
 
 .. math::  \frac{d\mathbf{M}}{dt} = \mathbf{F}(t, \mathbf{M}) + \frac{\gamma}{\beta}\,\mathbf{M}\times\mathbf{F}(t, \mathbf{M}),
            \qquad \mathbf{M}(0) = \mathbf{m}^\varepsilon(0),                                   \tag{3.2}
 
 with the flux :math:`\mathbf{F}` upscaled from the micro problem (:mod:`hmm.upscaling`), stepped
-by the implicit midpoint rule
+by the macro scheme of :mod:`hmm.macro_scheme`, the implicit midpoint rule
 
 .. math::  \mathbf{M}_{n+1} = \mathbf{M}_n + \Delta t\,\mathbf{F}_{n+1/2}
            + \frac{\gamma}{\beta}\Delta t\,\mathbf{M}_{n+1/2}\times\mathbf{F}_{n+1/2},
@@ -18,22 +18,18 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _checks, fields
-from .integrators import (
-    DEFAULT_MAX_ITER,
-    DEFAULT_TOL,
-    GAUSS4_C,
-    gauss4_step,
-    implicit_midpoint_step,
-)
+from .averaging import DEFAULT_N_QUAD, drift_vector, missing_drift_from, missing_drift_jacobian
+from .integrators import DEFAULT_MAX_ITER, DEFAULT_TOL
 from .kernels import Kernel, as_kernel
-from .ll_equation import cross_matrix
-from .micro import DEFAULT_STEPS_PER_EPS, MicroSettings
-from .reconstruction import (
-    DEFAULT_N_QUAD,
-    drift_vector,
-    missing_drift_from,
-    missing_drift_jacobian,
+from .macro_scheme import (
+    MACRO_SCHEMES,
+    macro_rhs,
+    macro_rhs_jacobian,
+    march,
+    stage_times,
+    stages,
 )
+from .micro import DEFAULT_STEPS_PER_EPS, MicroSettings
 from .solution import Solution, make_stats
 from .upscaling import (
     check_quadrature,
@@ -43,89 +39,9 @@ from .upscaling import (
 )
 
 DAMPING = ("macro", "micro")
-MACRO_SCHEMES = ("midpoint", "gauss4")
 LIFTS = {"none": flux_matrix_batch, "restriction": restricted_flux_matrix_batch}
 DRIFTS = ("paper", "second_order")
 _FD_STEP = 1e-6
-
-
-def macro_rhs(F: np.ndarray, M: np.ndarray, c: float) -> np.ndarray:
-    r"""Right-hand side of the macro model (3.2), :math:`\mathbf{F} + c\,\mathbf{M}\times\mathbf{F}` with :math:`c = \gamma/\beta`.
-
-    ``F`` and ``M`` of shape ``(..., 3)``: one spin, or every macro point of a chain.
-    """
-    return F + c * np.cross(M, F)
-
-
-def macro_rhs_jacobian(dF: np.ndarray, M: np.ndarray, F: np.ndarray, c: float) -> np.ndarray:
-    r"""Jacobian of (3.2) with respect to all macro values, a ``(3L, 3L)`` matrix.
-
-    :math:`\partial_{\mathbf{M}_K}(\mathbf{F}_I + c\,\mathbf{M}_I\times\mathbf{F}_I)
-    = \partial_K\mathbf{F}_I + c\,[\mathbf{M}_I]_\times\partial_K\mathbf{F}_I - c\,\delta_{IK}[\mathbf{F}_I]_\times`.
-
-    Parameters
-    ----------
-    dF : ndarray, shape (L, 3, L, 3)
-        :math:`\partial \mathbf{F}_I[a] / \partial \mathbf{M}_K[b]`.
-    M, F : ndarray, shape (L, 3)
-        Macro values and their fluxes.
-    c : float
-        :math:`\gamma/\beta`.
-    """
-    L = M.shape[0]
-    J = dF + c * np.einsum("iab,ibkc->iakc", cross_matrix(M), dF)
-    rows = np.arange(L)
-    J[rows, :, rows, :] -= c * cross_matrix(F)
-    return J.reshape(3 * L, 3 * L)
-
-
-def stage_times(t: np.ndarray, macro: str) -> np.ndarray:
-    r"""Times at which a macro step of the scheme ``macro`` needs the flux, shape ``(N, stages)``.
-
-    ``"midpoint"``: :math:`t_{n+1/2}`; ``"gauss4"``: :math:`t_n + c_i\Delta t` with the Gauss
-    points :math:`c_{1,2} = 1/2 \mp \sqrt3/6`.
-    """
-    fractions = np.array([0.5]) if macro == "midpoint" else GAUSS4_C
-    return t[:-1, None] + np.diff(t)[:, None] * fractions
-
-
-def march(
-    rhs: Callable, M0: np.ndarray, t: np.ndarray, *, macro: str, project: bool = False,
-    predict: Callable | None = None, **newton,
-) -> tuple[np.ndarray, dict]:  # fmt: skip
-    """The macro scheme over the grid ``t`` from ``M0``: (3.3), or its fourth-order sibling.
-
-    ``rhs(n, i, M, jacobian)`` returns the right-hand side of the macro model at stage ``i`` of
-    step ``n`` (the times of :func:`stage_times`) and, if asked, its Jacobian. ``macro`` is
-    ``"midpoint"`` (the implicit midpoint rule (3.3) of the paper, order 2) or ``"gauss4"`` (the
-    2-stage Gauss-Legendre method, order 4, :func:`hmm.integrators.gauss4_step`). With
-    ``project`` each new value is scaled back to ``|M0|`` (the projection of Section 6).
-    ``predict(m, n)``, if given, guesses the values of step ``n`` at its stage times from the
-    values so far: the midpoint (midpoint rule), or both stage values, stacked (``"gauss4"``).
-    ``newton`` goes to the Newton solver. Returns the values, shape ``(len(t),) + M0.shape``,
-    and the Newton counters.
-    """
-    m = np.empty((len(t),) + M0.shape)
-    m[0] = M0
-    counts = {"newton_iterations": 0, "jacobians": 0}
-    for n in range(len(t) - 1):
-        dt = t[n + 1] - t[n]
-        guess = None if predict is None else predict(m, n)
-        if macro == "midpoint":
-            m[n + 1], work = implicit_midpoint_step(
-                lambda M, jac, n=n: rhs(n, 0, M, jac), m[n], dt, guess=guess, **newton
-            )
-        else:
-            m[n + 1], work = gauss4_step(
-                lambda i, M, jac, n=n: rhs(n, i, M, jac), m[n], dt, guess=guess, **newton
-            )
-        counts["newton_iterations"] += work.iterations
-        counts["jacobians"] += work.jacobians
-        if project:
-            m[n + 1] *= np.linalg.norm(M0, axis=-1, keepdims=True) / np.linalg.norm(
-                m[n + 1], axis=-1, keepdims=True
-            )
-    return m, counts
 
 
 def linear_rhs(A: np.ndarray, c: float) -> Callable:
@@ -365,21 +281,16 @@ def solve_hmm(
     macro, damping, lift, drift = _checked_variant(macro, damping, lift, drift)
     n_quad = _checks.integer("n_quad", n_quad, 4)
     project = _checks.flag("project", project)
-    newton_tol = _checks.positive("newton_tol", newton_tol)
-    max_iter = _checks.integer("max_iter", max_iter, 1)
-    max_work = _checks.integer("max_work", max_work, 1)
+    newton = dict(
+        tol=_checks.positive("newton_tol", newton_tol),
+        max_iter=_checks.integer("max_iter", max_iter, 1),
+    )
     kernel = as_kernel("kernel", kernel)
     micro = MicroSettings.checked(
         eps, tau, kernel, beta, micro_steps_per_eps, micro_method, window, damped=damping == "micro"
     )
     quadrature = check_quadrature(quadrature, kernel)
-    stages = 1 if macro == "midpoint" else 2
-    micro.check_work(
-        stages * N if damping == "macro" else 7 * stages * N,
-        max_work,
-        f"solve_hmm with N = {N} macro steps"
-        + (" (7 micro solves each)" if damping == "micro" else ""),
-    )
+    _check_work(micro, N, macro, damping, _checks.integer("max_work", max_work, 1))
     H = fields.Counted(H)
     t = np.linspace(0.0, T, N + 1)
     t_stage = stage_times(t, macro)
@@ -390,14 +301,22 @@ def solve_hmm(
     else:
         windows = [0]
         rhs = damped_micro_rhs(H, t_stage, micro, gamma, windows, quadrature)
-    m, newton = march(rhs, m0, t, macro=macro, project=project, tol=newton_tol, max_iter=max_iter)
+    m, counts = march(rhs, m0, t, macro=macro, project=project, **newton)
     dmdt = node_derivatives(t, t_stage, A, c, m, micro, gamma) if damping == "macro" else None
     micro_steps = windows[0] * micro.steps
     stats = make_stats(
-        field_evaluations=H.points,
-        steps=N,
-        micro_steps=micro_steps,
-        spin_steps=micro_steps,
-        **newton,
-    )
+        field_evaluations=H.points, steps=N, micro_steps=micro_steps, spin_steps=micro_steps,
+        **counts,
+    )  # fmt: skip
     return Solution(t, m, stats, dmdt=dmdt)
+
+
+def _check_work(micro: MicroSettings, N: int, macro: str, damping: str, max_work: int) -> None:
+    """Refuse a run whose micro windows (seven per stage with ``damping="micro"``) exceed ``max_work``."""
+    solves = 1 if damping == "macro" else 7
+    micro.check_work(
+        solves * stages(macro) * N,
+        max_work,
+        f"solve_hmm with N = {N} macro steps"
+        + (" (7 micro solves each)" if damping == "micro" else ""),
+    )

@@ -137,7 +137,7 @@ def solve_sam(
         :math:`\varepsilon = 10^{-3}`.
         Raise it for smaller :math:`\varepsilon`.
     max_work : int, default 1e8
-        Refuse a run of more single-spin RK4 steps than this.
+        Refuse a run of more spin steps (micro and last RK4 steps, counted up front) than this.
 
     Returns
     -------
@@ -161,39 +161,25 @@ def solve_sam(
     t = np.linspace(0.0, T, N + 1) if t_eval is None else t_eval
 
     H = fields.Counted(H)
-    h_max = rk4_step_limit(H, T, eps, 0.0, beta, gamma, k)
+    h_max = rk4_step_limit(fields.field_bound(H, T), eps, beta, gamma, k)
     n = int(np.ceil(eps / h_max - 1e-9))  # micro steps per period
     nodes = stroboscopic_floor(np.linspace(0.0, T, N + 1), eps)
     starts = stroboscopic_floor(t, eps)
-    side = np.count_nonzero(~np.isin(starts, nodes))
-    macro_steps = np.count_nonzero(np.diff(nodes) > 0) + side
+    macro_steps, last_steps = _step_counts(nodes, starts, t, eps / n)
     _checks.work(
-        macro_steps * 8 * n + len(t) * n,
+        macro_steps * 8 * n + last_steps,
         max_work,
         asked=f"solve_sam with N = {N}, micro_steps_per_period = {k} (RK4 steps)",
         change="lower N or micro_steps_per_period",
     )
-
     F = _Averaged(H, eps, n, beta, gamma)
-
-    def step(X, a, b):
-        return rk4_step(F, X, b - a, (a, 0.5 * (a + b), b))
-
-    X = np.empty((N + 1, 3))
-    X[0] = m0
-    for i in range(N):
-        h = nodes[i + 1] - nodes[i]
-        X[i + 1] = step(X[i], nodes[i], nodes[i + 1]) if h > 0 else X[i]
-
-    m = np.empty((len(t), 3))
-    last_steps = 0
-    for j, (tj, sj) in enumerate(zip(t, starts, strict=True)):
-        i = int(np.searchsorted(nodes, sj, side="right")) - 1  # last node <= sj
-        Xj = X[i] if nodes[i] == sj else step(X[i], nodes[i], sj)
-        grid = np.array([sj, tj])
-        m[j] = rk4_spin(H, Xj, grid, eps / n, eps=eps, beta=beta, gamma=gamma)[-1]
-        last_steps += int(step_counts(grid, eps / n).sum())
-
+    X = _averaged_at(F, m0, nodes, starts)
+    m = np.stack(
+        [
+            rk4_spin(H, Xj, np.array([sj, tj]), eps / n, eps=eps, beta=beta, gamma=gamma)[-1]
+            for Xj, sj, tj in zip(X, starts, t, strict=True)
+        ]
+    )
     stats = make_stats(
         field_evaluations=H.points,
         steps=macro_steps,
@@ -201,3 +187,27 @@ def solve_sam(
         spin_steps=F.micro_steps + last_steps,
     )
     return Solution(t, m, stats)
+
+
+def _step_counts(nodes, starts, t, h: float) -> tuple[int, int]:
+    """Macro RK4 steps (side steps included) and RK4 steps of the last runs, known before the run."""
+    side = np.count_nonzero(~np.isin(starts, nodes))
+    last = sum(int(step_counts(np.array([a, b]), h).sum()) for a, b in zip(starts, t, strict=True))
+    return int(np.count_nonzero(np.diff(nodes) > 0) + side), last
+
+
+def _averaged_at(F: _Averaged, m0: np.ndarray, nodes: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    r""":math:`\mathbf{X}` at the stroboscopic times ``starts``: RK4 over the macro ``nodes``, and one side step to a start between nodes."""
+
+    def step(X, a, b):
+        return rk4_step(F, X, b - a, (a, 0.5 * (a + b), b))
+
+    X = np.empty((len(nodes), 3))
+    X[0] = m0
+    for i in range(len(nodes) - 1):
+        X[i + 1] = step(X[i], nodes[i], nodes[i + 1]) if nodes[i + 1] > nodes[i] else X[i]
+    at = np.empty((len(starts), 3))
+    for j, sj in enumerate(starts):
+        i = int(np.searchsorted(nodes, sj, side="right")) - 1  # last node <= sj
+        at[j] = X[i] if nodes[i] == sj else step(X[i], nodes[i], sj)
+    return at

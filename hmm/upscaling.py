@@ -209,12 +209,19 @@ def flux_matrix_batch(
     (``quadrature="simpson"``) or :math:`\sum_j (-w_j K_\tau'(s_j - c))\,\Phi(s_j)`
     (``"parts"``), by :func:`window_flux`; shape ``(len(t_a), 3, 3)``.
     """
+    return _in_chunks(
+        H, t_a, micro, lambda part, s, Phi: window_flux(H, part, s, Phi, micro, quadrature)
+    )
+
+
+def _in_chunks(H: Callable, t_a: np.ndarray, micro: MicroSettings, flux: Callable) -> np.ndarray:
+    """``flux(t_a, s, Phi)`` from the propagators of :math:`t_a`, in chunks of windows that bound memory."""
     out = np.empty((len(t_a), 3, 3))
     chunk = max(1, _CHUNK // (micro.steps + 1))
     for start in range(0, len(t_a), chunk):
         part = t_a[start : start + chunk]
         s, Phi = propagators(H, part, micro)
-        out[start : start + chunk] = window_flux(H, part, s, Phi, micro, quadrature)
+        out[start : start + chunk] = flux(part, s, Phi)
     return out
 
 
@@ -233,16 +240,13 @@ def restricted_flux_matrix_batch(
     lift removes it, with no more field evaluations and no knowledge of the field's harmonics.
     :math:`\mathcal{A}` by either ``quadrature`` (:func:`window_flux`). Shape ``(len(t_a), 3, 3)``.
     """
-    out = np.empty((len(t_a), 3, 3))
-    chunk = max(1, _CHUNK // (micro.steps + 1))
-    for start in range(0, len(t_a), chunk):
-        part = t_a[start : start + chunk]
-        s, Phi = propagators(H, part, micro)
+
+    def restricted(part, s, Phi):
         A = window_flux(H, part, s, Phi, micro, quadrature)
         B = np.einsum("j,bjik->bik", kernel_weights(s, micro.kernel, micro.tau, micro.window), Phi)
-        # A B^{-1} = (B^{-T} A^T)^T
-        out[start : start + chunk] = np.linalg.solve(B.mT, A.mT).mT
-    return out
+        return np.linalg.solve(B.mT, A.mT).mT  # A B^{-1} = (B^{-T} A^T)^T
+
+    return _in_chunks(H, t_a, micro, restricted)
 
 
 def damped_flux_batch(

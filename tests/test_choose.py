@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import hmm
-from hmm import error_model, fields
+from hmm import averaging, fields, macro_scheme
+from hmm.choose import model as error_model
 from hmm.validation_fields import CASES, drifting, pulses, rotating, three_harmonics
 
 TWO_PI = 2 * np.pi
@@ -117,7 +118,7 @@ def test_floor_and_window_terms_predict_the_hmm_error(eps):
 
 def test_field_harmonics_of_a_known_field():
     """[sin^2, cos^2, 1](2 pi s) = [1/2, 1/2, 1] + 2 Re([-1/4, 1/4, 0] e^{4 pi i s}), to round-off."""
-    h = error_model.field_harmonics(fields.fig53_right, np.array([0.0, 1.3]), 32)
+    h = averaging.field_harmonics(fields.fig53_right, np.array([0.0, 1.3]), 32)
     assert h.shape == (2, 16, 3)
     np.testing.assert_allclose(h[:, 0], [[0.5, 0.5, 1.0]] * 2, atol=1e-15)
     np.testing.assert_allclose(h[:, 2], [[-0.25, 0.25, 0.0]] * 2, atol=1e-15)
@@ -125,35 +126,32 @@ def test_field_harmonics_of_a_known_field():
     assert np.abs(h).max() < 1e-15
 
 
-def test_fast_primitive_and_second_order_shift_by_quadrature():
-    """Q' = H - Hbar with <Q> = 0, and dH = (beta eps / 2) <(H - Hbar) x Q>, checked by the
-    trapezoidal rule in s (exact for trigonometric polynomials)."""
+def test_antiderivative_and_drift_by_quadrature():
+    """G' = H - Hbar with <G> = 0, and c = <G x (H - Hbar)> / 2, checked by the trapezoidal rule
+    in s (exact for trigonometric polynomials)."""
     t = np.array([0.4])
-    h = error_model.field_harmonics(three_harmonics, t, 32)
+    h = averaging.field_harmonics(three_harmonics, t, 32)
     s = np.arange(64) / 64
-    Q = error_model.fast_primitive(h, s[:, None])[:, 0]  # (64, 3)
+    G = averaging.antiderivative(h, s[:, None])[:, 0]  # (64, 3)
     d = 1e-6
-    dQ = (
-        error_model.fast_primitive(h, s[:, None] + d)
-        - error_model.fast_primitive(h, s[:, None] - d)
+    dG = (
+        averaging.antiderivative(h, s[:, None] + d) - averaging.antiderivative(h, s[:, None] - d)
     )[:, 0]
     fast = three_harmonics(0.4, s) - np.real(h[0, 0])
-    np.testing.assert_allclose(dQ / (2 * d), fast, atol=1e-8)
-    np.testing.assert_allclose(Q.mean(axis=0), 0.0, atol=1e-15)
-    shift = error_model.second_order_shift(h, 2.0, 1e-3)[0]
-    np.testing.assert_allclose(shift, 0.5 * 2.0 * 1e-3 * np.cross(fast, Q).mean(axis=0), atol=1e-15)
+    np.testing.assert_allclose(dG / (2 * d), fast, atol=1e-8)
+    np.testing.assert_allclose(G.mean(axis=0), 0.0, atol=1e-15)
+    c = averaging.drift(h)[0]
+    np.testing.assert_allclose(c, 0.5 * np.cross(G, fast).mean(axis=0), atol=1e-15)
 
 
-def test_shift_and_primitive_are_those_of_the_reconstruction():
-    """From harmonics, the same as hmm.drift_vector (dH = -beta eps c) and hmm.fast_antiderivative
-    compute from the field."""
-    t, phase = np.array([0.3, 1.7]), np.array([0.1, 0.77])
-    for H in (three_harmonics, drifting):
-        h = error_model.field_harmonics(H, t, 64)
-        shift = error_model.second_order_shift(h, 2.0, 1e-3)
-        np.testing.assert_allclose(shift, -2.0 * 1e-3 * hmm.drift_vector(H, t), atol=1e-17)
-        Q = error_model.fast_primitive(h, phase)
-        np.testing.assert_allclose(Q, hmm.fast_antiderivative(H, t, phase), atol=1e-15)
+def test_drift_vector_of_known_fields():
+    """c = sum_k a_k x b_k / (4 pi k): -e_z / (4 pi) for the circular field of Fig. 5.1 left, 0
+    for a collinear oscillation."""
+    t = np.array([0.3, 1.7])
+    np.testing.assert_allclose(
+        hmm.drift_vector(fields.fig51_left, t), [[0, 0, -1 / (4 * np.pi)]] * 2, atol=1e-15
+    )
+    np.testing.assert_allclose(hmm.drift_vector(fields.fig53_right, t), 0.0, atol=1e-15)
 
 
 @pytest.mark.parametrize("macro", ["midpoint", "gauss4"])
@@ -161,9 +159,9 @@ def test_batched_march_is_the_package_scheme(macro):
     """Each member of the batch is the macro scheme of solve_averaged on its own flux."""
     H, M0, T, N = rotating, CASES["rotating mean"][2], 3.0, 12
     t = np.linspace(0, T, N + 1)
-    Hbar = hmm.averaged_field(H, hmm.macro.stage_times(t, macro))  # (N, S, 3)
+    Hbar = hmm.averaged_field(H, macro_scheme.stage_times(t, macro))  # (N, S, 3)
     A = np.stack([cross for cross in (hmm.ll_equation.cross_matrix(k * Hbar) for k in (1.0, 0.5))])
-    m = error_model.batched_march(M0, A, T / N, 0.3, macro)
+    m = macro_scheme.batched_march(M0, A, T / N, 0.3, macro)
     for member, beta in zip(m, (1.0, 0.5), strict=True):
         ref = hmm.solve_averaged(H, M0, T=T, N=N, beta=beta, gamma=0.3 * beta, macro=macro)
         np.testing.assert_allclose(member, ref.m, atol=1e-12)

@@ -39,74 +39,6 @@ def test_counted_field_counts_points():
     assert H.points == 27
 
 
-class _Tally:
-    """The tests' own counting wrapper, independent of fields.Counted."""
-
-    def __init__(self, H):
-        self.H, self.points = H, 0
-
-    def __call__(self, t, s):
-        self.points += np.asarray(t).size
-        return self.H(t, s)
-
-
-@pytest.mark.parametrize(
-    "solve",
-    [
-        lambda H: hmm.solve_hmm(
-            H, fields.FIG54_M0, T=1.0, N=4, eps=0.01, tau=0.05, kernel=hmm.kernel(5, 4)
-        ),
-        lambda H: hmm.solve_hmm(
-            H,
-            fields.FIG54_M0,
-            T=1.0,
-            N=3,
-            eps=0.02,
-            tau=0.1,
-            kernel=hmm.kernel(1, 7),
-            damping="micro",
-            micro_steps_per_eps=8,
-        ),
-        lambda H: hmm.solve_hmm(
-            H,
-            fields.FIG54_M0,
-            T=1.0,
-            N=3,
-            eps=0.01,
-            tau=0.05,
-            kernel=hmm.kernel(5, 4),
-            macro="gauss4",
-            quadrature="parts",
-        ),
-        lambda H: hmm.solve_dns(H, fields.FIG54_M0, T=1.0, eps=0.05),
-        lambda H: hmm.solve_averaged(H, fields.FIG54_M0, T=1.0, N=5),
-        lambda H: hmm.solve_averaged(H, fields.FIG54_M0, T=1.0, N=5, macro="midpoint"),
-        lambda H: hmm.chain.solve_dns(
-            H, fields.fig55_initial(np.arange(10) / 10), T=0.2, eps=0.05, J=1.0
-        ),
-        lambda H: hmm.chain.solve_hmm(
-            H,
-            fields.fig55_initial(np.arange(10) / 10),
-            T=0.2,
-            N=2,
-            eps=0.02,
-            tau=0.1,
-            kernel=hmm.kernel(5, 4),
-            r=2,
-            ell=3,
-            J=1.0,
-        ),
-    ],
-)
-def test_stats_count_real_field_evaluations(solve):
-    """Every solver reports the fixed counters, and field_evaluations is what the field saw."""
-    H = _Tally(fields.fig55)
-    sol = solve(H)
-    assert tuple(sol.stats) == hmm.STAT_KEYS
-    assert sol.stats["field_evaluations"] == H.points > 0
-    assert all(isinstance(v, int) and v >= 0 for v in sol.stats.values())
-
-
 def test_make_stats_refuses_unknown_counters():
     assert hmm.solution.make_stats(steps=3)["steps"] == 3
     with pytest.raises(KeyError, match="particle_steps"):
@@ -231,7 +163,7 @@ def test_claim_verdicts_follow_the_rule():
     claims.glue_claims(
         lambda k, v, display: glued.update({k: v}), {"x": Claim("Fig", "s", "m", [bound])}
     )
-    assert glued == {
+    assert {key: repr(value) for key, value in glued.items()} == {  # Markdown, plain text as is
         "x-verdict": "reproduced",
         "x-measured": "m",
         "x-setup": "-",

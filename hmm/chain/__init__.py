@@ -54,13 +54,17 @@ exchange part is reused over macro steps (:mod:`hmm.chain.solver`).
 
 Modules: :mod:`hmm.chain.dns` (the direct simulation (3.8)), :mod:`hmm.chain.averages`
 (the space-time averages (3.9)), :mod:`hmm.chain.field` (the applied field),
-:mod:`hmm.chain.micro` (the batched micro problems (3.11), the upscaling (3.12) and its
-derivative) and :mod:`hmm.chain.solver` (the macro stepping of (3.10)). Results are
-:class:`hmm.Solution` objects with ``x`` set.
+:mod:`hmm.chain.boxes` (the layout and initial data of the micro boxes (3.11)),
+:mod:`hmm.chain.frames` (their rotating frames), :mod:`hmm.chain.quadrature` (the quadrature
+of (3.12) by parts), :mod:`hmm.chain.micro` (the batched micro problems (3.11), the upscaling
+(3.12) and its derivative; :func:`upscaled_fluxes` for given macro values) and
+:mod:`hmm.chain.solver` (the macro stepping of (3.10)). Results are :class:`hmm.Solution`
+objects with ``x`` set.
 """
 
 from .averages import dns_average, macro_particles, space_average, space_weights
 from .dns import solve_dns
+from .micro import upscaled_fluxes
 from .solver import solve_hmm
 
 __all__ = [
@@ -70,4 +74,5 @@ __all__ = [
     "solve_hmm",
     "space_average",
     "space_weights",
+    "upscaled_fluxes",
 ]

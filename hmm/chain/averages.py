@@ -11,12 +11,12 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _checks
-from ..dns import step_counts
+from ..dns import rk4_step_limit, step_counts
 from ..kernels import Kernel, as_kernel
 from ..micro import MicroSettings
 from ..solution import Solution, make_stats
 from ..upscaling import kernel_weights
-from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS, check_dns_work, dns_step_limit, rk4_chain
+from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS, check_dns_work, rk4_chain
 from .field import ChainField
 
 
@@ -84,9 +84,8 @@ def time_averages(
     """
     s, _ = micro.grid()
     nodes = t[:, None] + s[None, :]
-    h_max = dns_step_limit(
-        field, float(nodes.max()), micro.eps, J, beta, gamma, dns_steps_per_eps, x
-    )
+    bound = field.bound(float(nodes.max()), x) + 2.0 * abs(J)
+    h_max = rk4_step_limit(bound, micro.eps, beta, gamma, dns_steps_per_eps)
     fwd = np.unique(np.concatenate([[0.0], nodes[nodes >= 0]]))
     bwd = np.unique(np.concatenate([[0.0], nodes[nodes < 0]]))[::-1]
     steps = int(step_counts(fwd, h_max).sum() + step_counts(bwd, h_max).sum())

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import _checks
-from ..dns import step_chunks, step_counts
+from ..dns import rk4_step_limit, step_chunks, step_counts
 from ..integrators import rk4_step
 from ..solution import Solution, make_stats
 from .field import ChainField
@@ -75,14 +75,6 @@ def field_values(field: ChainField, starts: np.ndarray, h: float, eps: float, x:
     for b in range(0, len(starts), size):
         s = starts[b : b + size]
         yield from field.on_chain(np.stack([s, s + 0.5 * h, s + h], axis=1), eps, x)
-
-
-def dns_step_limit(
-    field: ChainField, T: float, eps: float, J: float, beta, gamma, k: int, x: np.ndarray
-) -> float:
-    r"""Largest RK4 step: :math:`\min(\varepsilon, 1/\rho)/k`, :math:`\rho = (\beta+\gamma)(\max|\mathbf{H}| + 2|J|)`."""
-    rate = (beta + gamma) * (field.bound(T, x) + 2.0 * abs(J))
-    return min(eps, 1.0 / rate if rate > 0 else np.inf) / k
 
 
 def check_dns_work(steps: int, n: int, max_work: int, what: str) -> None:
@@ -151,7 +143,7 @@ def solve_dns(
     t_eval = _checks.output_times(t_eval, T)
     t = np.linspace(0.0, T, 1001) if t_eval is None else t_eval
     grid = np.unique(np.concatenate([[0.0], t]))
-    h_max = dns_step_limit(field, T, eps, J, beta, gamma, dns_steps_per_eps, x)
+    h_max = rk4_step_limit(field.bound(T, x) + 2.0 * abs(J), eps, beta, gamma, dns_steps_per_eps)
     steps = int(step_counts(grid, h_max).sum())
     check_dns_work(steps, n, max_work, f"chain solve_dns with eps = {eps:.3g}, T = {T:.3g}")
     m = rk4_chain(field, m0, grid, h_max, eps=eps, J=J, beta=beta, gamma=gamma, x=x)

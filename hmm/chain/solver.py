@@ -1,7 +1,7 @@
 r"""The HMM of Section 3.3 for the chain: the macro model (3.10) stepped like (3.3).
 
 Each macro step is the implicit step of :mod:`hmm.integrators` that the single spin uses
-(:func:`hmm.macro.march`: the implicit midpoint rule of the paper, or the 2-stage Gauss-Legendre
+(:func:`hmm.macro_scheme.march`: the implicit midpoint rule of the paper, or the 2-stage Gauss-Legendre
 method), with the fluxes (3.12) of :mod:`hmm.chain.micro`. Its Newton matrix needs the
 Jacobian of the fluxes with respect to the macro values.
 
@@ -25,30 +25,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import _checks
+from .. import _checks, macro_scheme
 from ..integrators import DEFAULT_MAX_ITER, DEFAULT_TOL, GAUSS4_C
 from ..kernels import Kernel, as_kernel
-from ..macro import MACRO_SCHEMES, macro_rhs, macro_rhs_jacobian, march, stage_times
+from ..macro_scheme import MACRO_SCHEMES, macro_rhs, macro_rhs_jacobian, march, stage_times
 from ..micro import DEFAULT_STEPS_PER_EPS, MicroSettings
 from ..solution import Solution, make_stats
 from .averages import macro_particles, space_average, space_weights, time_averages
+from .boxes import BoxSettings, box_positions, neighbour_slots
 from .dns import DEFAULT_CHAIN_DNS_STEPS_PER_EPS
 from .field import ChainField
-from .micro import (
-    DEFAULT_EXCHANGE_STEPS_PER_EPS,
-    BoxSettings,
-    MicroBoxes,
-    box_positions,
-    fine_grid,
-)
+from .micro import DEFAULT_EXCHANGE_STEPS_PER_EPS, MicroBoxes, box_grid
 
 _FD_STEP = 1e-7
 _MAX_UPDATE = 0.25  # the unknowns are near-unit vectors: longer Newton updates are shortened
-
-
-def neighbour_slots(L: int) -> np.ndarray:
-    """Indices of the macro values (I-1, I, I+1) of every box, periodic, shape (L, 3)."""
-    return (np.arange(L)[:, None] + np.arange(-1, 2)[None, :]) % L
 
 
 def flux_jacobian(dF: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -65,7 +55,7 @@ def flux_jacobian(dF: np.ndarray, slots: np.ndarray) -> np.ndarray:
 
 
 class MacroRhs:
-    r"""(3.10) at stage ``i`` of macro step ``n`` for :func:`hmm.macro.march`, with the flux Jacobian, counting the work.
+    r"""(3.10) at stage ``i`` of macro step ``n`` for :func:`hmm.macro_scheme.march`, with the flux Jacobian, counting the work.
 
     Parameters
     ----------
@@ -155,7 +145,7 @@ def predicted_stages(M: np.ndarray, k: int, fractions: np.ndarray) -> np.ndarray
 
 
 def predictor(macro: str, jacobian: str) -> Callable | None:
-    """The stage predictor for :func:`hmm.macro.march`: extrapolation (None: the explicit Euler of the step)."""
+    """The stage predictor for :func:`hmm.macro_scheme.march`: extrapolation (None: the explicit Euler of the step)."""
     if macro == "midpoint":
         return lambda M, k: predicted_stages(M, k, np.array([0.5]))[0]
     if jacobian == "difference":
@@ -242,7 +232,7 @@ def solve_hmm(
         Fine (Magnus) steps per :math:`\varepsilon` of the propagator and of the quadrature.
     exchange_steps_per_eps : int, default 4
         RK4 steps per :math:`\varepsilon` of the rotating-frame exchange problem (also at least this
-        many per unit of :math:`1/\rho`, the rate of :func:`hmm.chain.micro.fine_grid`).
+        many per unit of :math:`1/\rho`, the rate of :func:`hmm.chain.frames.fine_grid`).
     dns_steps_per_eps : int, default 32
         RK4 steps per :math:`\varepsilon` of the direct simulation behind ``initial="average"``.
     newton_tol, max_iter
@@ -289,17 +279,12 @@ def solve_hmm(
     macro_idx = macro_particles(n, box.r, box.ell)
     dx = _checks.spacing(dx, n)
     x = np.arange(n) * dx
-    grid = fine_grid(
-        micro, J, field.bound(T, x), exchange_steps_per_eps,
-        damping=box.layer_damping, jump=field.jump_bound(T, x),
-    )  # fmt: skip
-    check_work(N, 1 if macro == "midpoint" else 2, len(macro_idx), box, grid[0], dns["max_work"])
+    grid = box_grid(field, micro, box, J, T, x, exchange_steps_per_eps)
+    check_work(N, macro_scheme.stages(macro), len(macro_idx), box, grid[0], dns["max_work"])
     t = np.linspace(0.0, T, N + 1)
-    t_stage = stage_times(t, macro)
-    omega = space_weights(space_kernel, box.r)
     boxes = MicroBoxes.build(
-        field, t_stage.reshape(-1), micro, grid, box, J=J, omega=omega,
-        x_box=box_positions(box, n, dx),
+        field, stage_times(t, macro).reshape(-1), micro, grid, box, J=J,
+        omega=space_weights(space_kernel, box.r), x_box=box_positions(box, n, dx),
     )  # fmt: skip
     if initial == "average":
         avg, steps = time_averages(field, m0, np.array([0.0]), micro, x=x, **dns)
@@ -329,8 +314,7 @@ def _march(
     boxes: MicroBoxes, M0: np.ndarray, t: np.ndarray, macro: str, c: float, jacobian: str, **newton
 ):
     """The macro steps of (3.10) with the Newton method ``jacobian``; the macro values and the work counters."""
-    stages = 1 if macro == "midpoint" else 2
-    rhs = MacroRhs(boxes, stages, M0.shape[0], c, jacobian)
+    rhs = MacroRhs(boxes, macro_scheme.stages(macro), M0.shape[0], c, jacobian)
     M, counts = march(
         rhs, M0, t, macro=macro, predict=predictor(macro, jacobian), max_update=_MAX_UPDATE,
         chord=True, stop="update" if jacobian == "difference" else "estimate", **newton,

@@ -1,47 +1,39 @@
-r"""The error model behind :func:`hmm.choose_parameters` (beyond the paper).
+r"""The error model of the chooser: what the computed flux matrix does to the solution (beyond the paper).
 
 A model of the computed flux matrix of the paper's HMM (:math:`\mathbf{F} = \mathcal{A}\mathbf{M}`,
-(3.7)) to first order in :math:`\varepsilon`, built from the field's harmonics in :math:`s`
-(:func:`field_harmonics`, :func:`slow_harmonics`), its second-order drift
-(:func:`second_order_shift`) and the zero-mean primitive of its fast part (:func:`fast_primitive`),
-and the responses of the macro scheme to each term, measured by running the scheme on model
-fluxes in one batch (:func:`batched_march`, :func:`macro_responses`) over the phase sequences of
-:func:`phase_sets`. :mod:`hmm.choose` turns these responses into a predicted error split and a
-choice; its module docstring states the model.
+(3.7)) to first order in :math:`\varepsilon` (stated in :mod:`hmm.choose`), built from the field's
+harmonics in :math:`s` (:func:`hmm.averaging.field_harmonics`, :func:`slow_harmonics`), its
+second-order drift :math:`-\beta\varepsilon\mathbf{c}` (:func:`hmm.averaging.drift`) and the
+zero-mean primitive of its fast part (:func:`hmm.averaging.antiderivative`), and the responses of
+the macro scheme to each term, measured by running the scheme on model fluxes in one batch
+(:func:`hmm.macro_scheme.batched_march`, :func:`macro_responses`) over the phase sequences of
+:func:`phase_sets`; and the factors by which the kernel average on a micro grid multiplies each
+response (:func:`averaging_coefficients`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import solve_ivp
 from scipy.interpolate import CubicSpline
 
-from . import fields
-from .integrators import GAUSS4_A, GAUSS4_D, NonConvergenceError
-from .kernels import kernel
-from .ll_equation import cross_matrix, landau_lifshitz
-from .macro import stage_times
+from ..averaged import exact_solution
+from ..averaging import antiderivative, drift, field_harmonics
+from ..kernels import Kernel, kernel
+from ..ll_equation import cross_matrix
+from ..macro_scheme import batched_march, stage_times
+from ..micro import MicroSettings
+from ..upscaling import harmonic_rows, quadrature_weights
 
 ROBUST_DRIFTS = np.linspace(-4.0, 4.0, 9)
 r"""Phase drifts over :math:`[0, T]`, in periods, of the robust mode's phase sequences."""
 _ETA = 1e-5  # size of the perturbations whose responses are measured
 
-
-def field_harmonics(H: Callable, t, n_s: int = 64) -> np.ndarray:
-    r"""Fourier coefficients :math:`\mathbf{h}_k(t)` of :math:`\mathbf{H}(t, \cdot)` by the FFT on ``n_s`` points.
-
-    :math:`\mathbf{H}(t, s) = \mathbf{h}_0(t) + \sum_{k\ge1} 2\,\mathrm{Re}\big(\mathbf{h}_k(t)\,e^{2\pi iks}\big)`,
-    :math:`\mathbf{h}_0 = \bar{\mathbf{H}}`. Returns shape ``(len(t), n_s // 2, 3)``, complex,
-    :math:`k = 0, \dots, n_s/2 - 1`.
-    """
-    t = np.asarray(t, dtype=float).reshape(-1)
-    s = np.arange(n_s) / n_s
-    tt, ss = np.broadcast_arrays(t[:, None], s[None, :])
-    return np.fft.fft(fields.evaluate(H, tt, ss), axis=1)[:, : n_s // 2] / n_s
+BAND = np.linspace(-0.5, 0.5, 9)
+r"""Offsets of :math:`\nu\rho` around each harmonic at which :math:`D` is sampled."""
 
 
 def slow_harmonics(H: Callable, T: float, level: float) -> CubicSpline:
@@ -84,44 +76,10 @@ def averaged_solution(
 ) -> Callable:
     r""":math:`\bar{\mathbf{m}}(t)` of (4.3) with :math:`\bar{\mathbf{H}} = \mathbf{h}_0` from the spline, as a dense output.
 
-    DOP853 at rtol 1e-12, like :func:`hmm.solve_averaged` (no further field evaluations).
+    :func:`hmm.averaged.exact_solution`, as :func:`hmm.solve_averaged` (no further field evaluations).
     """
-
-    def rhs(t, m):
-        return landau_lifshitz(m, np.real(harmonics(t)[0]), beta, gamma)
-
-    sol = solve_ivp(rhs, (0.0, T), M0, method="DOP853", rtol=1e-12, atol=1e-14, dense_output=True)
-    if not sol.success:
-        raise RuntimeError(f"averaged solution failed: {sol.message}")
+    sol = exact_solution(lambda t: np.real(harmonics(t)[0]), M0, T, beta, gamma)
     return lambda t: sol.sol(t).T
-
-
-def second_order_shift(h: np.ndarray, beta: float, eps: float) -> np.ndarray:
-    r"""The second-order drift of the flux, :math:`\delta\mathbf{H} = \frac{\beta\varepsilon}{2}\langle\tilde{\mathbf{H}}\times\mathbf{Q}\rangle`.
-
-    :math:`\tilde{\mathbf{H}} = \mathbf{H} - \bar{\mathbf{H}}` and :math:`\mathbf{Q}` its zero-mean
-    primitive in :math:`s`: the skew part of the :math:`O(\varepsilon)` term of the flux,
-    :math:`\varepsilon\beta^2\langle[\tilde{\mathbf{H}}]_\times[\mathbf{Q}]_\times\rangle`. In
-    harmonics, :math:`\langle\tilde{\mathbf{H}}\times\mathbf{Q}\rangle = \sum_{k\ge1} i\,(\mathbf{h}_k\times\bar{\mathbf{h}}_k)/(\pi k)`.
-    It is :math:`-\beta\varepsilon\,\mathbf{c}(t)` with :math:`\mathbf{c}` of :func:`hmm.drift_vector`,
-    here from harmonics the chooser has already (no field evaluations). ``h`` of shape
-    ``(..., K, 3)``; returns ``(..., 3)``.
-    """
-    k = np.arange(1, h.shape[-2])[:, None]
-    hk = h[..., 1:, :]
-    return 0.5 * beta * eps * np.sum(np.real(1j * np.cross(hk, np.conj(hk))) / (np.pi * k), axis=-2)
-
-
-def fast_primitive(h: np.ndarray, phase: np.ndarray) -> np.ndarray:
-    r"""The zero-mean primitive :math:`\mathbf{Q}(\phi) = \sum_{k\ge1} 2\,\mathrm{Re}\big(\mathbf{h}_k e^{2\pi ik\phi}/(2\pi ik)\big)` of :math:`\tilde{\mathbf{H}}`.
-
-    The :math:`\mathbf{G}` of :func:`hmm.fast_antiderivative`, from harmonics the chooser has
-    already, at one phase per time. ``h`` of shape ``(n, K, 3)``, ``phase`` of shape
-    ``(..., n)``; returns ``(..., n, 3)``.
-    """
-    k = np.arange(1, h.shape[-2])
-    waves = np.exp(2j * np.pi * phase[..., None] * k) / (2j * np.pi * k)
-    return 2 * np.real(np.einsum("...nk,nkc->...nc", waves, h[:, 1:]))
 
 
 def phase_sets(t: np.ndarray, eps: float, T: float, robust: bool) -> np.ndarray:
@@ -137,45 +95,6 @@ def phase_sets(t: np.ndarray, eps: float, T: float, robust: bool) -> np.ndarray:
     j = np.arange(len(ROBUST_DRIFTS))
     shift = np.where(ROBUST_DRIFTS == 0, 0.0, (0.618034 * j) % 1.0)
     return nominal + ROBUST_DRIFTS[:, None] * t / T + shift[:, None]
-
-
-def batched_march(
-    M0: np.ndarray, A: np.ndarray, dt: float, c: float, macro: str, tol: float = 1e-13
-) -> np.ndarray:
-    r"""The macro scheme for ``B`` linear-flux macro models (3.2) at once.
-
-    :math:`d\mathbf{M}/dt = \mathcal{A}\mathbf{M} + c\,\mathbf{M}\times\mathcal{A}\mathbf{M}` with
-    ``A`` of shape ``(B, N, S, 3, 3)`` at the :func:`hmm.macro.stage_times` (``S = 1`` midpoint,
-    ``2`` Gauss-Legendre); the stage equations of all members are solved by one batched Newton
-    iteration with the exact Jacobian, like :func:`hmm.integrators.gauss4_step`. Returns the
-    values, shape ``(B, N + 1, 3)``.
-    """
-    B, N, S = A.shape[:3]
-    a, d = (np.array([[0.5]]), np.array([2.0])) if macro == "midpoint" else (GAUSS4_A, GAUSS4_D)
-    m = np.empty((B, N + 1, 3))
-    m[:, 0] = M0
-    eye = np.eye(3 * S)
-    for n in range(N):
-        An, y = A[:, n], m[:, n]
-
-        def f(Y, An=An):
-            F = np.einsum("bsij,bsj->bsi", An, Y)
-            return F, F + c * np.cross(Y, F)
-
-        Y = y[:, None] + dt * np.einsum("ij,bj...->bi...", a, f(np.repeat(y[:, None], S, 1))[1])
-        for _ in range(30):
-            F, rhs = f(Y)
-            G = Y - y[:, None] - dt * np.einsum("ij,bjk->bik", a, rhs)
-            J = An + c * (cross_matrix(Y) @ An - cross_matrix(F))  # (B, S, 3, 3)
-            block = eye - dt * np.einsum("ij,bjkl->bikjl", a, J).reshape(B, 3 * S, 3 * S)
-            delta = np.linalg.solve(block, -G.reshape(B, 3 * S, 1)).reshape(B, S, 3)
-            Y = Y + delta
-            if np.abs(delta).max() <= tol * max(1.0, np.abs(Y).max()):
-                break
-        else:
-            raise NonConvergenceError(f"batched {macro}: Newton did not converge (dt={dt:g})")
-        m[:, n + 1] = y + np.einsum("i,bik->bk", d, Y - y[:, None])
-    return m
 
 
 @dataclass(frozen=True)
@@ -200,8 +119,8 @@ def macro_responses(
     r"""Run the macro scheme with :math:`N` steps on the model fluxes, all in one batch.
 
     Members: the averaged flux :math:`\beta[\bar{\mathbf{H}}]_\times` (against ``mbar``: the
-    macro error); plus the :math:`O(\varepsilon)` terms (:func:`second_order_shift`,
-    :func:`fast_primitive`; the floor); plus :math:`\eta\,\mathcal{C}` (:func:`window_curvature`),
+    macro error); plus the :math:`O(\varepsilon)` terms (the drift :math:`-\beta\varepsilon\mathbf{c}` of :func:`hmm.averaging.drift`,
+    the primitive of :func:`hmm.averaging.antiderivative`; the floor); plus :math:`\eta\,\mathcal{C}` (:func:`window_curvature`),
     :math:`\eta\beta[\bar{\mathbf{H}}]_\times` and :math:`\eta\beta[2\mathrm{Re}(\mathbf{h}_k e^{2\pi ik\phi})]_\times`
     for each ``active`` harmonic (responses, divided by :math:`\eta`), for every phase sequence
     of :func:`phase_sets`.
@@ -212,8 +131,9 @@ def macro_responses(
     Hbar = np.real(h[:, 0])
     phases = phase_sets(ts, eps, T, robust)  # (P, n)
     A0 = beta * cross_matrix(Hbar)
-    tail = beta * cross_matrix(second_order_shift(h, beta, eps)) - eps * beta**2 * (
-        cross_matrix(Hbar) @ cross_matrix(fast_primitive(h, phases))
+    shift = -beta * eps * drift(h)  # the second-order drift of the flux
+    tail = beta * cross_matrix(shift) - eps * beta**2 * (
+        cross_matrix(Hbar) @ cross_matrix(antiderivative(h, phases))
     )  # (P, n, 3, 3)
     waves = 2 * np.real(
         h[None, :, active] * np.exp(2j * np.pi * phases[..., None] * active)[..., None]
@@ -302,3 +222,46 @@ def field_model(
     mbar = averaged_solution(harmonics, M0, T, beta, gamma)
     rates = change[active] / amplitude[active]
     return FieldModel(harmonics, mbar, active, rates, amplitude[0], g * T)
+
+
+@dataclass(frozen=True)
+class Grid:
+    r"""A micro grid the chooser considers: ``n`` steps per window, :math:`\rho = n/k`, ``k`` steps per period."""
+
+    n: int
+    rho: float
+    micro_steps_per_eps: int
+
+
+def averaging_coefficients(
+    kernels: Sequence[Kernel], grid: Grid, quadrature: str, active: np.ndarray, rates: np.ndarray,
+    eps: float, robust: bool,
+) -> np.ndarray:  # fmt: skip
+    r"""Per kernel, the factors that multiply ``[R_0, R_k..., R2]`` in the averaging error, shape ``(len(kernels), 2 + K)``.
+
+    :math:`|1 - D(0)|`, :math:`|D(k)| + \varepsilon r_k|D'(k)|/2\pi` and
+    :math:`\tfrac12(\rho\varepsilon)^2|\mu_2|`. :math:`D` is sampled at
+    :math:`\nu = k + b/\rho` for the offsets :math:`b` of :data:`BAND`; exact: :math:`|D(k)|` and
+    the central difference next to it; robust: the maxima over the band.
+    """
+    micro = MicroSettings(1.0, grid.rho, None, 1.0, grid.micro_steps_per_eps, "magnus4", "centred")
+    nu = np.concatenate([[0.0], (active[:, None] + BAND / grid.rho).reshape(-1)])
+    x, rows = harmonic_rows(nu, micro, quadrature)
+    weights = np.stack([quadrature_weights(x, K, grid.rho, quadrature) for K in kernels], axis=1)
+    D = rows @ weights  # (len(nu), kernels)
+    band = D[1:].reshape(len(active), len(BAND), -1)
+    slope = np.diff(band, axis=1) * grid.rho / (BAND[1] - BAND[0])
+    middle = len(BAND) // 2
+    if robust:
+        size, slope = np.abs(band).max(axis=1), np.abs(slope).max(axis=1)
+    else:
+        size = np.abs(band[:, middle])
+        slope = 0.5 * np.abs(slope[:, middle - 1] + slope[:, middle])
+    mu2 = np.array([second_moment(K.p, K.q) for K in kernels])
+    return np.concatenate(
+        [
+            np.abs(1.0 - D[:1]),
+            size + eps * rates[:, None] * slope / (2 * np.pi),
+            0.5 * (grid.rho * eps) ** 2 * np.abs(mu2)[None],
+        ]
+    ).T

@@ -1,54 +1,4 @@
-r"""Choosing the HMM's parameters for a tolerance (beyond the paper): :func:`choose_parameters`.
-
-Given a field, a tolerance ``tol`` on :math:`\max_n|\mathbf{M}_n - \bar{\mathbf{m}}(t_n)|` against
-the averaged solution (4.3), and the problem (``T``, ``eps``, ``m0``, ``beta``, ``gamma``), pick the
-macro steps :math:`N`, the kernel :math:`K^{p,q}`, :math:`\rho = \tau/\varepsilon`, the micro steps
-per period and the flux quadrature with the fewest field evaluations whose *predicted* error is
-below ``safety * tol``. No HMM is run: the choice rests on a model of the computed flux matrix
-(:math:`\mathbf{F} = \mathcal{A}\mathbf{M}`, (3.7)), to first order in :math:`\varepsilon`,
-
-.. math::  \mathcal{A}(t) = {}& \beta\Big[D(0)\bar{\mathbf{H}}
-           + \sum_{k\ge1} 2\,\mathrm{Re}\big(D(k)\,\mathbf{h}_k(t)\,e^{2\pi ikt/\varepsilon}\big)
-           + \delta\mathbf{H}\Big]_\times \\
-           & - \varepsilon\beta^2[\bar{\mathbf{H}}]_\times[\mathbf{Q}(t/\varepsilon)]_\times
-           + (\text{micro error}),
-
-with :math:`\mathbf{h}_k` the harmonics of :math:`\mathbf{H}(t, \cdot)` (:func:`hmm.error_model.field_harmonics`),
-:math:`D` the averaging factor of the quadrature on the micro grid
-(:func:`hmm.upscaling.grid_fourier`), :math:`\delta\mathbf{H}` the second-order drift
-(:func:`hmm.error_model.second_order_shift`) and :math:`\mathbf{Q}` the zero-mean primitive of the fast part
-(:func:`hmm.error_model.fast_primitive`). What each term does to the solution is measured by the macro scheme run
-on model fluxes (no micro problem; one batch, :func:`hmm.error_model.batched_march`):
-
-``macro``
-    the scheme on (4.3) against :math:`\bar{\mathbf{m}}`;
-``floor``
-    the :math:`O(\varepsilon)` terms :math:`\delta\mathbf{H}` and :math:`\mathbf{Q}`: the floor of
-    the HMM, which no kernel or micro grid removes;
-``averaging``
-    :math:`|1 - D(0)|R_0 + \sum_k (|D(k)| + \varepsilon r_k|D'(k)|/2\pi)R_k
-    + \tfrac12\tau^2|\mu_2|R_2`, with :math:`R_k` the response of the solution to the harmonic
-    :math:`k` (keeping the cancellation over the phases :math:`t_n/\varepsilon`), :math:`r_k` its
-    relative rate of change in :math:`t`, :math:`\mu_2 = \int K t^2` and :math:`R_2` the response to
-    :math:`\mathcal{C} = d^3\mathbf{m}/ds^3` of the averaged micro problem (:func:`hmm.error_model.window_curvature`:
-    the :math:`\tau` term of Theorem 1, second order for the centred window, 0 for ``p >= 2``);
-``micro``
-    the micro-step error of the flux that :math:`D` does not explain, probed at a few times against
-    four times the steps per period (:class:`MicroProbe`), times :math:`T\sqrt{1 + (\gamma/\beta)^2}`.
-
-The sources are bounded separately and added. With ``robust=True`` the prediction does not rely on
-the period being exactly :math:`\varepsilon`: :math:`|D|` and :math:`|D'|` are maximised over
-:math:`\nu \pm 1/(2\rho)` (no zero of :math:`D` is used; this covers a period off by
-:math:`1/(2k\rho)`, relative, for harmonic :math:`k`), and the responses over nine phase
-sequences :math:`t_n/\varepsilon`: shifted origins and drifts of up to four periods over
-:math:`[0, T]` (:func:`hmm.error_model.phase_sets`). A period further off gives other phase sequences of the same
-kind, which the nine sample but do not bound.
-
-The model is that of the paper's HMM, :func:`hmm.solve_hmm` with ``lift="none"`` and
-``drift="paper"``, measured against the solution of (4.3). The options ``lift="restriction"``
-and ``drift="second_order"`` remove the phase term and change the drift, aiming at the second-order
-average that :func:`hmm.reconstruct` needs; their errors against (4.3) are not what this predicts.
-"""
+r"""The search for the cheapest HMM set-up whose predicted error meets the tolerance: :func:`choose_parameters`."""
 
 from __future__ import annotations
 
@@ -56,15 +6,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
-from . import _checks, fields
-from .error_model import FieldModel, Responses, field_model, macro_responses, second_moment
-from .kernels import Kernel, kernel
-from .ll_equation import cross_matrix
-from .macro import MACRO_SCHEMES
-from .micro import MicroSettings, field_on_window, propagators
-from .upscaling import QUADRATURES, harmonic_rows, quadrature_weights
+from .. import _checks, fields
+from ..kernels import Kernel, kernel
+from ..macro_scheme import MACRO_SCHEMES, stages
+from ..upscaling import QUADRATURES
+from .model import FieldModel, Grid, Responses, averaging_coefficients, field_model, macro_responses
+from .probe import MicroProbe
 
 KERNELS = tuple((1, q) for q in (0, 1, 2, 3, 4, 5, 6, 8, 10)) + (
     (3, 2), (3, 4), (3, 6), (3, 8), (5, 4),
@@ -79,10 +27,6 @@ N_GRID = {
                  384, 512, 640, 768, 1024, 1280, 1536, 2048, 2560, 3072, 4096),
 }  # fmt: skip
 """Macro step counts the chooser considers, per macro scheme."""
-REFERENCE_FACTOR = 4
-"""The reference flux of the micro-error probe has this many times the candidate's steps per period."""
-BAND = np.linspace(-0.5, 0.5, 9)
-r"""Offsets of :math:`\nu\rho` around each harmonic at which :math:`D` is sampled."""
 MAX_STEP = 2.5
 r"""Largest :math:`\Delta t\,\max|\bar{\mathbf{H}}|\sqrt{\beta^2+\gamma^2}` considered (Newton's basin)."""
 
@@ -192,15 +136,6 @@ class Choice:
         )
 
 
-@dataclass(frozen=True)
-class Grid:
-    r"""A micro grid the chooser considers: ``n`` steps per window, :math:`\rho = n/k`, ``k`` steps per period."""
-
-    n: int
-    rho: float
-    micro_steps_per_eps: int
-
-
 def candidate_grids(micro_steps: Sequence[int], rho_max: float) -> list[Grid]:
     r"""Micro grids with a step of exactly :math:`\varepsilon/k`: :math:`\rho = n/k` with ``n`` even, :math:`1 \le \rho \le` ``rho_max``."""
     return [
@@ -213,110 +148,6 @@ def candidate_grids(micro_steps: Sequence[int], rho_max: float) -> list[Grid]:
 def window_evaluations(n: int, quadrature: str) -> int:
     """Field evaluations of one micro window of ``n`` Magnus steps: ``3n + 1`` (Simpson), ``2n`` (parts)."""
     return 3 * n + 1 if quadrature == "simpson" else 2 * n
-
-
-def averaging_coefficients(
-    kernels: Sequence[Kernel], grid: Grid, quadrature: str, active: np.ndarray, rates: np.ndarray,
-    eps: float, robust: bool,
-) -> np.ndarray:  # fmt: skip
-    r"""Per kernel, the factors that multiply ``[R_0, R_k..., R2]`` in the averaging error, shape ``(len(kernels), 2 + K)``.
-
-    :math:`|1 - D(0)|`, :math:`|D(k)| + \varepsilon r_k|D'(k)|/2\pi` and
-    :math:`\tfrac12(\rho\varepsilon)^2|\mu_2|`. :math:`D` is sampled at
-    :math:`\nu = k + b/\rho` for the offsets :math:`b` of :data:`BAND`; exact: :math:`|D(k)|` and
-    the central difference next to it; robust: the maxima over the band.
-    """
-    micro = MicroSettings(1.0, grid.rho, None, 1.0, grid.micro_steps_per_eps, "magnus4", "centred")
-    nu = np.concatenate([[0.0], (active[:, None] + BAND / grid.rho).reshape(-1)])
-    x, rows = harmonic_rows(nu, micro, quadrature)
-    weights = np.stack([quadrature_weights(x, K, grid.rho, quadrature) for K in kernels], axis=1)
-    D = rows @ weights  # (len(nu), kernels)
-    band = D[1:].reshape(len(active), len(BAND), -1)
-    slope = np.diff(band, axis=1) * grid.rho / (BAND[1] - BAND[0])
-    middle = len(BAND) // 2
-    if robust:
-        size, slope = np.abs(band).max(axis=1), np.abs(slope).max(axis=1)
-    else:
-        size = np.abs(band[:, middle])
-        slope = 0.5 * np.abs(slope[:, middle - 1] + slope[:, middle])
-    mu2 = np.array([second_moment(K.p, K.q) for K in kernels])
-    return np.concatenate(
-        [
-            np.abs(1.0 - D[:1]),
-            size + eps * rates[:, None] * slope / (2 * np.pi),
-            0.5 * (grid.rho * eps) ** 2 * np.abs(mu2)[None],
-        ]
-    ).T
-
-
-class MicroProbe:
-    r"""Micro-step error of the flux at a few macro times, per kernel, grid and quadrature (cached).
-
-    The error is :math:`\max_t\|\mathcal{A} - \mathcal{A}_{\rm ref} - (\mathcal{L} - \mathcal{L}_{\rm ref})\|_2`:
-    the computed flux matrix against the one with :data:`REFERENCE_FACTOR` times the steps per
-    period (Simpson), less the difference that the averaging factors :math:`D` of the two grids explain,
-    :math:`\mathcal{L} = \beta[D(0)\mathbf{h}_0 + \sum_k 2\mathrm{Re}(D(k)\mathbf{h}_k e^{2\pi ikt/\varepsilon})]_\times`
-    (that part is in the averaging error already). The propagators of a grid serve every kernel.
-    The error is nearly the same for every kernel and :math:`\rho` at one number of steps per
-    period (it is the micro error of the :math:`O(\varepsilon)` terms), so the search does not
-    probe a candidate that fails with the smallest error probed so far at its steps per period
-    (:meth:`least`): that can make the choice dearer, never less accurate.
-    """
-
-    def __init__(self, H: Callable, harmonics: CubicSpline, T: float, eps: float, beta: float):
-        self.H, self.eps, self.beta = H, eps, beta
-        self.times = np.linspace(0.05 * T, 0.95 * T, 4) + eps * np.linspace(0.0, 0.9, 4)
-        self.h = harmonics(self.times)
-        self._propagators: dict = {}
-        self._errors: dict = {}
-
-    def __call__(self, K: Kernel, grid: Grid, quadrature: str) -> float:
-        key = (K.p, K.q, grid, quadrature)
-        if key not in self._errors:
-            fine = REFERENCE_FACTOR * grid.micro_steps_per_eps
-            ref = Grid(REFERENCE_FACTOR * grid.n, grid.rho, fine)
-            gap = self._unexplained(K, grid, quadrature) - self._unexplained(K, ref, "simpson")
-            self._errors[key] = float(np.linalg.norm(gap, ord=2, axis=(1, 2)).max())
-        return self._errors[key]
-
-    def least(self, micro_steps_per_eps: int, quadrature: str) -> float:
-        """The smallest error probed so far with ``micro_steps_per_eps`` and ``quadrature`` (0 if none)."""
-        probed = [
-            e for (_, _, grid, quad), e in self._errors.items()
-            if grid.micro_steps_per_eps == micro_steps_per_eps and quad == quadrature
-        ]  # fmt: skip
-        return min(probed, default=0.0)
-
-    def _unexplained(self, K: Kernel, grid: Grid, quadrature: str) -> np.ndarray:
-        """The flux matrices at the probe times less their leading-order model."""
-        micro = self._micro(grid)
-        s, Phi = self._solve(grid)
-        if quadrature == "simpson":
-            Phi = self.beta * cross_matrix(field_on_window(self.H, self.times, s, self.eps)) @ Phi
-        A = np.einsum("j,bjik->bik", quadrature_weights(s, K, micro.tau, quadrature), Phi)
-        k = np.arange(self.h.shape[1])
-        unit = MicroSettings(1.0, grid.rho, K, 1.0, grid.micro_steps_per_eps, "magnus4", "centred")
-        x, rows = harmonic_rows(k.astype(float), unit, quadrature)
-        D = rows @ quadrature_weights(x, K, grid.rho, quadrature)
-        waves = np.exp(2j * np.pi * np.outer(self.times / self.eps, k)) * D
-        waves[:, 0] = 0.5 * D[0]
-        return A - self.beta * cross_matrix(2 * np.real(np.einsum("tk,tkc->tc", waves, self.h)))
-
-    def _micro(self, grid: Grid) -> MicroSettings:
-        return MicroSettings(
-            self.eps,
-            grid.rho * self.eps,
-            None,
-            self.beta,
-            grid.micro_steps_per_eps,
-            "magnus4",
-            "centred",
-        )
-
-    def _solve(self, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-        if grid not in self._propagators:
-            self._propagators[grid] = propagators(self.H, self.times, self._micro(grid))
-        return self._propagators[grid]
 
 
 def choose_parameters(
@@ -380,41 +211,28 @@ def choose_parameters(
     beta, gamma = _checks.constants(beta, gamma)
     macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     robust = _checks.flag("robust", robust)
-    quadratures = QUADRATURES if quadrature is None else (
-        _checks.choice("quadrature", quadrature, QUADRATURES),
-    )  # fmt: skip
-    candidates = _kernels(kernels)
-    micro_steps = [_checks.integer("micro_steps", k, 2) for k in micro_steps]
+    quadratures, candidates, micro_steps = _candidates(quadrature, kernels, micro_steps)
     rho_max = _checks.positive("rho_max", rho_max)
     safety = _checks.positive("safety", safety)
-    if rho_max < 1 or safety > 1 or not micro_steps:
+    if rho_max < 1 or safety > 1:
         raise ValueError(
-            "rho_max must be >= 1, safety <= 1 and micro_steps not empty, got "
-            f"rho_max={rho_max!r}, safety={safety!r}, micro_steps={micro_steps!r}"
+            f"rho_max must be >= 1 and safety <= 1, got rho_max={rho_max!r}, safety={safety!r}"
         )
-
-    if quadratures == ("parts",) and all(K.q < 0 for K in candidates):
-        raise ValueError("quadrature='parts' needs kernels with q >= 0; kernels has none")
-
     counted = fields.Counted(H)
     budget = safety * tol
     model = field_model(counted, m0, T=T, beta=beta, gamma=gamma, level=1e-2 * budget)
     probe = MicroProbe(counted, model.harmonics, T, eps, beta)
-    options = sorted(
-        (window_evaluations(grid.n, quad), grid.n, grid.micro_steps_per_eps, grid, quad)
-        for grid in candidate_grids(micro_steps, rho_max)
-        for quad in quadratures
-    )
+    options = _options(micro_steps, rho_max, quadratures)
     search = Search(model, probe, candidates, options, budget)
     for N in N_GRID[macro]:
-        if search.done(N, 1 if macro == "midpoint" else 2):
+        if search.done(N, stages(macro)):
             break
         if T * model.field_scale * np.hypot(beta, gamma) / N <= MAX_STEP:
             r = macro_responses(
                 model.harmonics, model.mbar, model.active, m0, T=T, N=N, eps=eps, beta=beta,
                 gamma=gamma, macro=macro, robust=robust,
             )  # fmt: skip
-            search.cheapest(N, r, 1 if macro == "midpoint" else 2, eps, robust)
+            search.cheapest(N, r, stages(macro), eps, robust)
     if search.best is None:
         raise ValueError(search.refusal(tol, macro, eps))
     N, K, grid, quad, split, work = search.best
@@ -422,6 +240,29 @@ def choose_parameters(
         macro, N, K, grid.rho, grid.micro_steps_per_eps, quad, T, eps, beta, gamma, tol, robust, split,
         work, counted.points,
     )  # fmt: skip
+
+
+def _options(micro_steps: list[int], rho_max: float, quadratures: tuple) -> list[tuple]:
+    """Every micro grid and quadrature, cheapest window first: ``(evaluations, n, k, grid, quadrature)``."""
+    return sorted(
+        (window_evaluations(grid.n, quad), grid.n, grid.micro_steps_per_eps, grid, quad)
+        for grid in candidate_grids(micro_steps, rho_max)
+        for quad in quadratures
+    )
+
+
+def _candidates(quadrature, kernels, micro_steps) -> tuple[tuple, list[Kernel], list[int]]:
+    """The candidate quadratures, kernels and micro steps per period of :func:`choose_parameters`, checked."""
+    quadratures = QUADRATURES if quadrature is None else (
+        _checks.choice("quadrature", quadrature, QUADRATURES),
+    )  # fmt: skip
+    candidates = _kernels(kernels)
+    micro_steps = [_checks.integer("micro_steps", k, 2) for k in micro_steps]
+    if not micro_steps:
+        raise ValueError("micro_steps must not be empty")
+    if quadratures == ("parts",) and all(K.q < 0 for K in candidates):
+        raise ValueError("quadrature='parts' needs kernels with q >= 0; kernels has none")
+    return quadratures, candidates, micro_steps
 
 
 class Search:
