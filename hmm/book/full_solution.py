@@ -929,7 +929,7 @@ def _theorem_claims(r: Results) -> dict[str, Claim]:
     return {"full-thm2": thm2, "full-thm3": thm3}
 
 
-def _length_claims(r: Results) -> dict[str, Claim]:
+def _lemma3_claim(r: Results) -> Claim:
     c_max = max(v.max() for v in r.c3.values())
     spread = c_max / min(v.min() for v in r.c3.values())
     late = r.c3_late.max()
@@ -972,6 +972,10 @@ def _length_claims(r: Results) -> dict[str, Claim]:
         r"$\Delta t = 0.1$, horizons 1 and 10; horizon 100 with "
         r"$\gamma = 0$, where nothing settles; largest over four phases",
     )
+    return lemma3
+
+
+def _remark5_claim(r: Results) -> Claim:
     left = np.abs(r.length_left[1.0] - 1).max()
     share = left / r.e_hmm_left
     check5 = Check(
@@ -996,7 +1000,7 @@ def _length_claims(r: Results) -> dict[str, Claim]:
         setup=r"$K^{1,7}$, $\tau = 5.3\varepsilon$, $\gamma = 1$, "
         r"$N = 20$ on $[0, 2\pi]$",
     )
-    return {"full-lemma3": lemma3, "full-remark5": remark5}
+    return remark5
 
 
 def _remark6_claim(r: Results) -> Claim:
@@ -1045,7 +1049,7 @@ def _fig54_claim(r: Results) -> Claim:
     )
 
 
-def _window_claims(r: Results) -> dict[str, Claim]:
+def _remark7_claim(r: Results) -> Claim:
     fits = {k: v["fits"] for k, v in r.r7.items()}
     new, old = fits["c eps^(2/3)"], fits["5.3 eps"]
     checks = [
@@ -1071,6 +1075,10 @@ def _window_claims(r: Results) -> dict[str, Claim]:
         setup=r"$q = 1$ (where the window matters); $c$ fixed so both "
         r"windows agree at $\varepsilon = 0.04$",
     )
+    return remark7
+
+
+def _remark1_claim(r: Results) -> Claim:
     check1 = Check(
         r"$E_{\rm HMM}$ slope in $\tau$, forward window",
         r.fit_fw.slope,
@@ -1086,7 +1094,7 @@ def _window_claims(r: Results) -> dict[str, Claim]:
         f"{r.fit_fw.slope:.2f}; centred: flat at {r.plateau.max():.1e}",
         parts=[Part("forward window loses order", [check1])],
     )
-    return {"full-remark7": remark7, "full-remark1": remark1}
+    return remark1
 
 
 def _damping_claim(r: Results) -> Claim:
@@ -1221,10 +1229,12 @@ def claims(r: Results) -> dict[str, Claim]:
     return {
         "full-fig53": _fig53_claim(r),
         **_theorem_claims(r),
-        **_length_claims(r),
+        "full-lemma3": _lemma3_claim(r),
+        "full-remark5": _remark5_claim(r),
         "full-remark6": _remark6_claim(r),
         "full-fig54": _fig54_claim(r),
-        **_window_claims(r),
+        "full-remark7": _remark7_claim(r),
+        "full-remark1": _remark1_claim(r),
         "full-micro-damping": _damping_claim(r),
         "full-micro-order": _micro_claim(r),
         "full-length-control": _length_control_claim(r),
