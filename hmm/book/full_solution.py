@@ -74,7 +74,7 @@ def coupling_error(H, m0, gamma, eps, tau, kernel, T=T, N=N, **kw):
 
 
 def envelope(f: Callable[[float], float], eps: float, dt: float) -> float:
-    r"""Largest ``f(eps')`` over the four :math:`\varepsilon'` near ``eps``.
+    r"""Largest ``f(eps')`` over four :math:`\varepsilon'` near ``eps``.
 
     They have :math:`\{\Delta t/\varepsilon'\} = 0, 1/4, 1/2, 3/4`
     (:func:`hmm.measure.phase_shifted_eps`); 0 is the resonant phase.
@@ -834,8 +834,8 @@ def _fig53_claim(r: Results) -> Claim:
         rf"\bar{{\mathbf{{m}}}}(t_n)|$ {worst_total:.1e}, "
         rf"$E_{{\rm HMM}} \le$ {nominal:.2f} $E_{{\rm macro}}$ "
         rf"($E_{{\rm HMM}} \le$ {worst_hmm:.1e}), "
-        rf"$\mathbf{{m}}^\varepsilon$ oscillates by {worst_dns:.1e}; at the "
-        rf"worst phase ($\Delta t/\varepsilon$ an integer) "
+        rf"$\mathbf{{m}}^\varepsilon$ oscillates by {worst_dns:.1e}; "
+        rf"at the worst phase ($\Delta t/\varepsilon$ an integer) "
         rf"$E_{{\rm HMM}}$ = {r.fig53_phases[key].max():.1e} = "
         rf"{share[key]:.2f} $E_{{\rm macro}}$ ({_run_tex(*key)})",
         parts=[
