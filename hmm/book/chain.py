@@ -668,23 +668,31 @@ def _g4_at_20(sweep):
     return sweep.errors["gauss4"][sweep.Ns["gauss4"] == 20][0]
 
 
+def _g4_mz_off(res):
+    """Largest distance of the mean m_z, Gauss-Legendre N = 20 from DNS."""
+    g4 = res["sweep"].runs["gauss4", 20].m[:, :, 2].mean(axis=1)
+    return np.abs(g4 - res["mz_path"]["dns"]).max()
+
+
 def fig55_parts(res):
     """The parts of the Figure 5.5 claim: relaxation, macro-step error."""
-    mz, sweep = res["mz"], res["sweep"]
+    off, sweep = res["mz_off"], res["sweep"]
     law = (
-        "$\\tan(\\theta/2) = e^{-\\gamma\\int h\\,dt}$ for one spin; "
-        "the exchange torque on the cone is at most $2\\cdot10^{-3}J$, "
-        "so it moves $m_z(T)$ by far less than $10^{-3}$"
+        "$\\tan(\\theta/2) = e^{-\\gamma\\int_0^t h}$ for one spin; "
+        "the chain adds only the exchange torque on the cone, at most "
+        "$2\\cdot10^{-3}J$"
     )
-    relax = [
+    dns = [
         Check(
-            "distance of the mean $m_z(T)$ from the law, DNS",
-            abs(mz["dns"] - mz["law"]), "<", 1e-3,
+            "largest distance of the mean $m_z$ from the law, DNS",
+            off["dns"], "<", 1e-3,
             law,
         ),
+    ]  # fmt: skip
+    hmm_ = [
         Check(
-            "distance of the mean $m_z(T)$, HMM from DNS",
-            abs(mz["hmm"] - mz["dns"]), "<", 1e-3,
+            "largest distance of the mean $m_z$, HMM from DNS",
+            off["hmm"], "<", 1e-3,
             "the same tolerance: the HMM must relax like the DNS",
         ),
     ]  # fmt: skip
@@ -702,7 +710,8 @@ def fig55_parts(res):
         ),
     ]  # fmt: skip
     return [
-        Part("both relax to the field direction", relax),
+        Part("the DNS relaxes along the single-spin law", dns),
+        Part("the HMM relaxes like the DNS", hmm_),
         Part(
             "HMM follows the averaged DNS, to the error of the macro step",
             follows,
@@ -712,18 +721,21 @@ def fig55_parts(res):
 
 def fig55_claim(res):
     """Figure 5.5: the HMM captures the chain's relaxation."""
-    mz, fit = res["mz"], res["sweep"].fit_mid
+    mz, off, fit = res["mz"], res["mz_off"], res["sweep"].fit_mid
     return Claim(
         source="Figure 5.5, Section 5.5",
         statement="With 10 macro points and $\\Delta t = T/20$ the HMM "
         "captures the dynamics of the 100-particle chain; HMM and DNS "
         "both converge to the steady state along the field.",
-        measured=f"mean $m_z(T)$: DNS {mz['dns']:.5f}, HMM "
-        f"{mz['hmm']:.5f}, single-spin law {mz['law']:.5f}; largest "
-        f"distance of $\\mathbf{{M}}_I$ from (3.9) of the DNS "
-        f"{res['err55']:.1e}, slope {fit.slope:.2f} in $\\Delta t$; "
-        f"Gauss–Legendre at the same $\\Delta t$ "
-        f"{_g4_at_20(res['sweep']):.1e}",
+        measured=f"mean $m_z$ from 0 at $t = 0$ to, at $T$, DNS "
+        f"{mz['dns']:.5f}, HMM {mz['hmm']:.5f}, single-spin law "
+        f"{mz['law']:.5f}; along the run the DNS is within "
+        f"{off['dns']:.1e} of the law, the HMM within {off['hmm']:.1e} "
+        f"of the DNS (Gauss–Legendre, same $\\Delta t$: "
+        f"{_g4_mz_off(res):.1e}); largest distance of $\\mathbf{{M}}_I$ "
+        f"from (3.9) of the DNS {res['err55']:.1e}, slope "
+        f"{fit.slope:.2f} in $\\Delta t$; Gauss–Legendre at the same "
+        f"$\\Delta t$ {_g4_at_20(res['sweep']):.1e}",
         parts=fig55_parts(res),
         setup="$J = 1$ per bond and the space kernel $K\\in"
         "\\mathbb{K}^{5,4}$ sampled on the box (neither given)",
