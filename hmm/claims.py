@@ -18,13 +18,15 @@ the parts by one rule, in the fixed vocabulary of :data:`VERDICTS`:
 Each threshold is written once, in its :class:`Check`, with the reason it has that value. A
 chapter's module builds its claims from its results (``claims(results)``); the notebook shows
 them with :class:`ClaimTable` (typeset in the book, plain text for strict nbval) and glues them
-for the scoreboard with :func:`glue_claims`. A claim's texts are Markdown with MyST math
+for the scoreboard with :func:`glue_claims` (as HTML with MathJax math). A claim's texts are Markdown with MyST math
 (``$\tau = 5\varepsilon$``), so that the scoreboard typesets every formula. A check whose value sits within a relative 1e-6 of its threshold is
 refused: its outcome could differ on another machine.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -208,8 +210,31 @@ class ClaimTable:
         return "\n".join(claim.markdown() for claim in self.claims.values())
 
 
-class _Markdown:
-    """Markdown text for ``glue``: ``text/markdown`` for ``{glue:md}``, the text itself as plain."""
+_INLINE = re.compile(r"\$([^$]+)\$|`([^`]+)`")
+
+
+def markdown_html(text: str) -> str:
+    """A claim's text as HTML: ``$...$`` as inline math for MathJax, ```...``` as code.
+
+    Cross-page glue (the scoreboard's ``{glue}`page.ipynb::key```) pastes a notebook's
+    ``text/html`` but not its ``text/markdown``; the math spans are Sphinx's own, which
+    MathJax typesets on the page. Everything else is escaped text.
+    """
+    out, pos = [], 0
+    for m in _INLINE.finditer(text):
+        out.append(html.escape(text[pos : m.start()]))
+        if m.group(1) is not None:
+            math = html.escape(m.group(1))
+            out.append(f'<span class="math notranslate nohighlight">\\({math}\\)</span>')
+        else:
+            out.append(f"<code>{html.escape(m.group(2))}</code>")
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+class _Glued:
+    """A claim's text for ``glue``: typeset HTML for the scoreboard, the text itself as plain."""
 
     def __init__(self, text: str):
         self.text = text
@@ -217,17 +242,17 @@ class _Markdown:
     def __repr__(self) -> str:
         return self.text
 
-    def _repr_markdown_(self) -> str:
-        return self.text
+    def _repr_html_(self) -> str:
+        return markdown_html(self.text)
 
 
 def glue_claims(glue: Callable, claims: Mapping[str, Claim]) -> None:
     """Glue ``<key>-verdict``, ``-measured``, ``-setup`` and ``-statement`` of every claim for the scoreboard.
 
-    Each is glued as Markdown, for ``{glue:md}`` on the scoreboard, where MathJax typesets the
-    formulas; its plain-text form is the text itself.
+    Each is glued as HTML (:func:`markdown_html`) for ``{glue}`` on the scoreboard, where MathJax
+    typesets the formulas; its plain-text form is the text itself.
     """
     for key, claim in claims.items():
         for field_name in ("verdict", "measured", "setup", "statement"):
             text = getattr(claim, field_name) or "-"
-            glue(f"{key}-{field_name}", _Markdown(text), display=False)
+            glue(f"{key}-{field_name}", _Glued(text), display=False)

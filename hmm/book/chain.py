@@ -369,63 +369,23 @@ REMEDIES = {
 RS = (2, 3, 4, 5, 6)  # box half-widths, r + ell = 10
 
 
-def upscaled_fluxes(
-    J,
-    r,
-    triples,
-    t_a,
-    *,
-    tau=TAU,
-    layer=0,
-    layer_damping=0.0,
-    ends="fixed",
-):
-    """The fluxes (3.12) of the 10 boxes of the HMM at time ``t_a``.
-
-    ``triples`` (10, 3, 3) are the macro values (I-1, I, I+1) of each
-    box; the boxes are those of :func:`hmm.chain.solve_hmm` with
-    ``r``, ``ell = 10 - r`` and the ends of Remark 4. The solver's own
-    internals (there is no public function for one flux yet).
-    """
-    from hmm.chain.field import ChainField
-    from hmm.chain.micro import (
-        BoxSettings,
-        MicroBoxes,
-        box_positions,
-        fine_grid,
-    )
-    from hmm.micro import MicroSettings
-
-    micro = MicroSettings.checked(
-        EPS, tau, K, 1.0, 32, "magnus4", "centred"
-    )
-    field = ChainField(H, False)
-    box = BoxSettings.checked(r, 10 - r, layer, layer_damping, ends)
-    grid = fine_grid(micro, J, field.bound(T, X), 4, damping=layer_damping)
-    boxes = MicroBoxes.build(
-        field,
-        np.array([t_a]),
-        micro,
-        grid,
-        box,
-        J=J,
-        omega=chain.space_weights(K, r),
-        x_box=box_positions(box, N_SPINS, DX),
-    )
-    return boxes.flux(0, np.asarray(triples)[None])[0]
-
-
 def cone(turns, L=10, tilt=0.6):
-    """Macro values (I-1, I, I+1) of each box: a helix lifted to a cone."""
+    """Macro values of the ``L`` boxes: a helix lifted to a cone."""
     x = 2 * np.pi * turns * np.arange(L) / L
     m = np.stack([np.sin(x), np.cos(x), np.full(L, tilt)], -1)
-    m /= np.linalg.norm(m, axis=-1, keepdims=True)
-    return m[(np.arange(L)[:, None] + np.arange(-1, 2)[None, :]) % L]
+    return m / np.linalg.norm(m, axis=-1, keepdims=True)
 
 
-def box_flux(J, r, turns, **kw):
-    """The fluxes of the 10 boxes at t = 0.3 for a cone of ``turns``."""
-    return upscaled_fluxes(J, r, cone(turns), T_A, **kw)
+def box_flux(J, r, turns, tau=TAU, **kw):
+    """The fluxes (3.12) of the 10 boxes at t = 0.3, a cone of ``turns``.
+
+    One call of :func:`hmm.chain.upscaled_fluxes`, with the boxes of the
+    paper's HMM (``ell = 10 - r``) and the ends of Remark 4 in ``kw``.
+    """
+    return chain.upscaled_fluxes(
+        H, cone(turns), t=[T_A], eps=EPS, tau=tau, kernel=K, r=r,
+        ell=10 - r, J=J, T=T, **kw,
+    )[0]  # fmt: skip
 
 
 def pollution_sweep():

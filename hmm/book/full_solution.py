@@ -1097,6 +1097,17 @@ def _remark1_claim(r: Results) -> Claim:
     return remark1
 
 
+REMARK2 = Claim(
+    source="Remark 2",
+    statement="The micro problem may be posed on a window around 0, "
+    r"with the field shifted by $t_a$: (3.6) and (3.7) instead of (3.4) "
+    "and (3.5).",
+    measured="-",
+    not_checkable="a change of variables, the same computation "
+    "(`hmm.upscaled_flux` is written in it)",
+)
+
+
 def _damping_claim(r: Results) -> Claim:
     fields_ = ("circular", "squared")
     q = [r.damp[f, "micro"][0] / r.damp[f, "macro"][0] for f in fields_]
@@ -1235,6 +1246,7 @@ def claims(r: Results) -> dict[str, Claim]:
         "full-fig54": _fig54_claim(r),
         "full-remark7": _remark7_claim(r),
         "full-remark1": _remark1_claim(r),
+        "full-remark2": REMARK2,
         "full-micro-damping": _damping_claim(r),
         "full-micro-order": _micro_claim(r),
         "full-length-control": _length_control_claim(r),

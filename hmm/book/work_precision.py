@@ -1144,7 +1144,7 @@ def gauss4_claim(order: Order) -> Claim:
     ]
     mid, g4 = (order.err[m, 1.0][2] for m in ("midpoint", "gauss4"))
     return Claim(
-        source="Beyond the paper (issue 14)",
+        source="Beyond the paper",
         statement="A 2-stage Gauss-Legendre macro step, with both fluxes "
         "from one batch of micro solves, is fourth order in $\\Delta t$.",
         measured="orders "
@@ -1163,7 +1163,7 @@ def choose_claim(check: ChooserCheck) -> Claim:
     """The chooser keeps its tolerance on fields no chapter uses."""
     worst = max(check.achieved)
     return Claim(
-        source="Beyond the paper (issue 14)",
+        source="Beyond the paper",
         statement="`hmm.choose_parameters` picks kernel, window, micro "
         "steps, quadrature and $N$ so that the error against the averaged "
         "solution stays below a requested tolerance.",
@@ -1199,7 +1199,7 @@ def spin_claim(lad: Ladder) -> Claim:
         for k, lim in SPIN_TARGETS.items()
     ]
     return Claim(
-        source="Beyond the paper (issue 14)",
+        source="Beyond the paper",
         statement="With the chooser, the fourth-order step and the flux "
         "by parts, the HMM is at least 20 times "
         "($\\varepsilon = 10^{-3}$) "
@@ -1244,7 +1244,7 @@ def reconstruct_claim(rate_fit: dict, race: Pointwise) -> Claim:
         for x in (1e-3, 1e-4)
     ]
     return Claim(
-        source="Beyond the paper (issue 14)",
+        source="Beyond the paper",
         statement="From the HMM's averaged solution, "
         "$\\mathbf{m}^\\varepsilon(t)$ is recovered at any $t$ to "
         "$O(\\varepsilon^2)$ (averaged start, lifted micro start, "
@@ -1280,7 +1280,7 @@ def chain_claim(race: ChainRace) -> Claim:
         for J in Js
     )
     return Claim(
-        source="Beyond the paper (issue 14)",
+        source="Beyond the paper",
         statement="The tuned chain HMM is at least 20 times "
         "($\\varepsilon = 10^{-3}$) and 200 times ($10^{-4}$) "
         "cheaper than "
