@@ -14,7 +14,9 @@ The fields of Section 5, named after the figure that first uses them:
 * :func:`fig55`, :math:`(1 + \cos 0.43t + \cos^2 2\pi s)\,[0, 0, 1]`: Fig. 5.5 (every particle
   of the chain);
 
-and the initial data :data:`FIG54_M0` and :func:`fig55_initial`.
+and the initial data :data:`FIG54_M0` and :func:`fig55_initial`. Beyond the paper,
+:func:`fig55_along_chain` is the field of Fig. 5.5 made to vary along the chain, which (3.8)
+allows and the paper does not test.
 """
 
 from __future__ import annotations
@@ -72,6 +74,18 @@ def fig55(t, s) -> np.ndarray:
     t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
     amplitude = 1.0 + np.cos(0.43 * t) + np.cos(TWO_PI * s) ** 2
     return _stack(np.zeros_like(amplitude), np.zeros_like(amplitude), amplitude)
+
+
+def fig55_along_chain(t, s, x) -> np.ndarray:
+    r"""Fig. 5.5's field varying along the chain (beyond the paper): a field ``H(t, s, x)``.
+
+    :math:`\mathbf{H} = [\tfrac12\cos 2\pi x\,\cos 2\pi s,\ 0,\ (1 + \cos 0.43t +
+    \cos^2 2\pi s)(1 + \tfrac12\sin 2\pi x)]`: the amplitude of :func:`fig55` modulated along the
+    chain, and a fast tilt whose size and sign follow the position :math:`x`.
+    """
+    amp = (1.0 + np.cos(0.43 * t) + np.cos(TWO_PI * s) ** 2) * (1.0 + 0.5 * np.sin(TWO_PI * x))
+    tilt = 0.5 * np.cos(TWO_PI * x) * np.cos(TWO_PI * s)
+    return _stack(tilt, np.zeros_like(amp + tilt), amp)
 
 
 def fig55_initial(x) -> np.ndarray:

@@ -285,13 +285,7 @@ FIG55 = dict(T=1.5, eps=0.01, tau=0.05, kernel=K54, r=5, ell=5)
 X100 = np.arange(100) / 100
 
 
-def field_x(t, s, x):
-    """The field of Fig. 5.5 with an amplitude that varies along the chain, and a tilt that follows x."""
-    amp = (1.0 + np.cos(0.43 * t) + np.cos(2 * np.pi * s) ** 2) * (
-        1.0 + 0.5 * np.sin(2 * np.pi * x)
-    )
-    tilt = 0.5 * np.cos(2 * np.pi * x) * np.cos(2 * np.pi * s)
-    return np.stack([tilt, np.zeros_like(amp + tilt), amp], axis=-1)
+field_x = hmm.fields.fig55_along_chain
 
 
 def field_flat(t, s, x):

@@ -497,13 +497,8 @@ def remark4_hmm(avg0):
 
 
 # --- a field that varies along the chain ---
-def H_x(t, s, x):
-    """Fig. 5.5 field, amplitude varying along the chain, fast tilt."""
-    amp = (1.0 + np.cos(0.43 * t) + np.cos(2 * np.pi * s) ** 2) * (
-        1.0 + 0.5 * np.sin(2 * np.pi * x)
-    )
-    tilt = 0.5 * np.cos(2 * np.pi * x) * np.cos(2 * np.pi * s)
-    return np.stack([tilt, np.zeros_like(amp + tilt), amp], axis=-1)
+# Fig. 5.5 field, amplitude varying along the chain, fast tilt
+H_x = fields.fig55_along_chain
 
 
 def H_flat(t, s, x):
