@@ -1,5 +1,8 @@
 """The chapters stay stories: short code cells that call the package, more text than code."""
 
+import ast
+import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -34,3 +37,17 @@ def test_each_chapter_has_its_module():
     """The experiments live in the package, one module per chapter (hmm/book/<chapter>.py)."""
     modules = {p.stem for p in (ROOT / "hmm" / "book").glob("*.py")} - {"__init__"}
     assert {p.stem for p in CHAPTERS} <= modules
+
+
+def test_shown_code_exists():
+    """Every ``literalinclude`` with ``:pyobject:`` names a function or class of its file (the
+    book build fails on one that does not)."""
+    include = re.compile(r"```\{literalinclude\} \.\./(\S+)\n:pyobject: (\S+)")
+    for path in CHAPTERS:
+        for cell in json.loads(path.read_text())["cells"]:
+            for file, name in include.findall("".join(cell["source"])):
+                tree = ast.parse((ROOT / file).read_text())
+                defined = {
+                    n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)
+                }
+                assert name.split(".")[0] in defined, f"{path.name}: {file} has no {name}"
