@@ -68,7 +68,7 @@ def vector3(name: str, value) -> np.ndarray:
 
 
 UNIT_TOL = 1e-3
-"""How far from 1 the length of an initial state may be.
+r"""How far from 1 the length of an initial state may be.
 
 Room for a rounded normalisation and for the :math:`O(\varepsilon^2)` by which the averaged
 start of :func:`hmm.averaged_start` leaves the sphere; a state of length 0 or 2 is refused."""

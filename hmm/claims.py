@@ -1,4 +1,4 @@
-"""A claim of the paper, the checks that decide it, and its verdict: the scoreboard's vocabulary.
+r"""A claim of the paper, the checks that decide it, and its verdict: the scoreboard's vocabulary.
 
 A :class:`Claim` holds one claim as the paper states it, the numbers the book measured, and
 named parts, each decided by :class:`Check` objects that can fail. Its verdict follows from
