@@ -118,3 +118,18 @@ def test_chapter_starts_with_the_colab_cell(path):
     colab = (path.parent.parent / "tools" / "colab_cell.py").read_text(encoding="utf-8")
     assert "".join(first["source"]).strip() == colab.strip()
     assert "remove-cell" in first["metadata"].get("tags", [])
+
+
+def test_no_string_of_the_package_holds_a_control_character():
+    """TeX in a non-raw docstring turns ``\\tau`` into a tab and ``\\varepsilon`` into a vertical
+    tab: the API page and the PDF then show broken math."""
+    root = Path(__file__).resolve().parent.parent / "hmm"
+    bad = [
+        f"{path.relative_to(root.parent)}:{node.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and any(c in node.value for c in "\t\v\f\a\b")
+    ]
+    assert bad == [], f"write these strings raw (r'''...'''): {bad}"

@@ -279,7 +279,7 @@ class Search:
         self._tables: dict = {}
 
     def done(self, N: int, stages: int) -> bool:
-        """Whether no :math:`N` from here on can do better.
+        r"""Whether no :math:`N` from here on can do better.
 
         Beyond three times the first :math:`N` that left room, or dearer than the best, or after
         three :math:`N` in a row at which the macro error is below 1% of the budget and the
