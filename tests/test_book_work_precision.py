@@ -26,8 +26,11 @@ def test_best_dns_takes_the_cheapest_run_within_tol():
     }
     assert wp.best_dns(1e-3, 4e-4, dns, {}) == (200, 4)
     assert wp.best_dns(1e-3, 1e-5, dns, {}) is None
-    # below eps = 1e-4: the count and the model c(k) eps
-    assert wp.best_dns(1e-5, 1e-5, dns, {2: 0.4}) == (wp.dns_work(1e-5, 2), 2)
+    # below eps = 1e-4: the count (the largest over the phases) and the
+    # model c(k) eps
+    expected = (wp.phased_work(1e-5, 2), 2)
+    assert wp.best_dns(1e-5, 1e-5, dns, {2: 0.4}) == expected
+    assert expected[0] == max(wp.dns_work(e, 2) for e in wp.direct_eps(1e-5))
 
 
 def test_ladder_ratio_is_zero_where_the_hmm_misses_tol():
@@ -49,3 +52,23 @@ def test_chain_dns_work_uses_the_exchange_rate_bound():
     expected = 100 * 20 * int(np.ceil((1.5 / 20) / h - 1e-9))
     assert wp.chain_dns_work(1e-2, 3, 30.0) == expected
     assert wp.chain_dns_work(1e-4, 3, 1.0) == 4_500_000
+
+
+def test_phased_puts_the_steps_at_the_four_phases():
+    dt = wp.T / 20
+    frac = np.sort((dt / wp.phased(1e-3, dt)) % 1)
+    assert np.allclose(frac, wp.PHASES, atol=1e-9)
+
+
+def test_direct_eps_serves_the_output_and_pointwise_steps():
+    # T/180 is a common divisor of T/20, T/36 and T/60: each step sees
+    # the four phases at the same four eps'
+    for e in (1e-3, 1e-4):
+        for n in (20, 36, 60):
+            frac = np.sort((wp.T / n / wp.direct_eps(e) + 1e-9) % 1)
+            assert np.allclose(frac, wp.PHASES, atol=1e-6)
+
+
+def test_ratio_text_says_missed_for_zero():
+    assert wp._ratio(0.0) == "missed"
+    assert wp._ratio(41.2) == "41"
