@@ -584,9 +584,9 @@ def newton_table(newton):
         (
             "set-up",
             "Jacobian",
-            "spin steps/step",
+            "spins/step",
             "its/step",
-            "Newton matrices",
+            "matrices",
         ),
     )
 

@@ -155,17 +155,24 @@ def fig53_phases(eps: float = EPS) -> dict:
 
 def fig53_phase_table(phases: Mapping, errors: Mapping) -> str:
     """E_HMM per phase next to E_macro, and the worst ratio."""
-    rows = [
-        (
-            *key,
-            *(f"{v:.1e}" for v in e_hmm),
-            f"{errors[key]['e_macro']:.1e}",
-            f"{e_hmm.max() / errors[key]['e_macro']:.2f}",
+    rows = []
+    for (m0, panel), e_hmm in phases.items():
+        short = panel.replace("circular", "circ").replace("squared", "sq")
+        e_macro = errors[m0, panel]["e_macro"]
+        rows.append(
+            (
+                f"{m0} {short.replace(', gamma = ', ' g=')}",
+                *(f"{v:.1e}" for v in e_hmm),
+                f"{e_macro:.1e}",
+                f"{e_hmm.max() / e_macro:.2f}",
+            )
         )
-        for key, e_hmm in phases.items()
-    ]
-    head = ("M0", "panel", "phase 0", "1/4", "1/2", "3/4", "E_macro")
-    return table(rows, (*head, "worst/E_macro"), align="<<>>>>>>")
+    head = ("run", "phase 0", "1/4", "1/2", "3/4", "E_macro", "ratio")
+    legend = (
+        "run: start, field (circ: circular, sq: squared), gamma\n"
+        "ratio: worst phase / E_macro"
+    )
+    return table(rows, head, align="<>>>>>>") + "\n" + legend
 
 
 def resonance_sweep(ns: Sequence[int], eps: float = EPS) -> dict:

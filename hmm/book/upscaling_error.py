@@ -122,18 +122,19 @@ def range_fit(x, y, where=None):
 
 def range_table(fits):
     """Range and slope of each fit, and without its lowest, highest x."""
-    rows = [
-        (
-            name,
-            f.range,
-            fixed(f.slope),
-            fixed(f.without_low),
-            fixed(f.without_high),
-        )
-        for name, f in fits.items()
-    ]
-    head = ("fit", "range", "slope", "without lowest", "without highest")
-    return table(rows, head)
+    rows = []
+    for name, f in fits.items():
+        label, _, var = name.rpartition(" (in ")
+        label = label.replace("Fig. ", "").replace(" = ", "=")
+        both = f"{fixed(f.without_low)}/{fixed(f.without_high)}"
+        row = (label, var.rstrip(")"), f.range, fixed(f.slope), both)
+        rows.append(row)
+    head = ("fit", "in", "range", "slope", "w/o low/high")
+    legend = (
+        "w/o low/high: the slope refitted without the lowest, "
+        "the highest point"
+    )
+    return table(rows, head) + "\n" + legend
 
 
 @dataclass(frozen=True)
@@ -615,8 +616,12 @@ def run_table(fits):
         )
         for name, f in fits.items()
     ]
-    head = ("run", "largest err/delta", "slope in eps")
-    return table(rows, head + ("w/o smallest eps", "w/o largest eps"))
+    head = ("run", "max err/delta", "slope", "w/o low", "w/o high")
+    legend = (
+        "slope: in eps; w/o low, w/o high: refitted without the\n"
+        "smallest, the largest eps"
+    )
+    return table(rows, head) + "\n" + legend
 
 
 @dataclass(frozen=True)
