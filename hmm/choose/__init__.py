@@ -44,10 +44,14 @@ on model fluxes (no micro problem; one batch, :func:`hmm.macro_scheme.batched_ma
 The sources are bounded separately and added. With ``robust=True`` the prediction does not rely on
 the period being exactly :math:`\varepsilon`: :math:`|D|` and :math:`|D'|` are maximised over
 :math:`\nu \pm 1/(2\rho)` (no zero of :math:`D` is used; this covers a period off by
-:math:`1/(2k\rho)`, relative, for harmonic :math:`k`), and the responses over nine phase
-sequences :math:`t_n/\varepsilon`: shifted origins and drifts of up to four periods over
-:math:`[0, T]` (:func:`hmm.choose.model.phase_sets`). A period further off gives other phase sequences of the same
-kind, which the nine sample but do not bound.
+:math:`1/(2k\rho)`, relative, for harmonic :math:`k`), and the responses over the phase
+sequences :math:`t_n/\varepsilon` of :func:`hmm.choose.model.phase_sets`: nine with shifted
+origins and drifts of up to four periods over :math:`[0, T]`, and the resonant ones, a period
+:math:`\Delta t/j` for the two integers :math:`j` next to :math:`\Delta t/\varepsilon` at eight
+origins, where every macro step sees the fast field at one phase and the phase-dependent
+:math:`O(\varepsilon)` flux error adds up instead of averaging out (the worst case for the floor
+and the responses). Other periods give phase sequences between these, which the sequences sample
+but do not bound.
 
 The model is that of the paper's HMM, :func:`hmm.solve_hmm` with ``lift="none"`` and
 ``drift="paper"``, measured against the solution of (4.3). The options ``lift="restriction"``

@@ -30,6 +30,8 @@ from ..upscaling import harmonic_rows, quadrature_weights
 
 ROBUST_DRIFTS = np.linspace(-4.0, 4.0, 9)
 r"""Phase drifts over :math:`[0, T]`, in periods, of the robust mode's phase sequences."""
+RESONANT_ORIGINS = np.arange(8) / 8
+r"""Origins :math:`\theta` of the robust mode's resonant (constant-phase) sequences."""
 _ETA = 1e-5  # size of the perturbations whose responses are measured
 
 BAND = np.linspace(-0.5, 0.5, 9)
@@ -82,19 +84,32 @@ def averaged_solution(
     return lambda t: sol.sol(t).T
 
 
-def phase_sets(t: np.ndarray, eps: float, T: float, robust: bool) -> np.ndarray:
+def phase_sets(
+    t: np.ndarray, eps: float, T: float, robust: bool, dt: float | None = None
+) -> np.ndarray:
     r"""Phases :math:`\phi(t)` of the fast field at the times ``t``, one row per sequence.
 
     Exact: :math:`t/\varepsilon`. Robust: also :math:`t/\varepsilon + d\,t/T + \theta` for the
     drifts :math:`d` of :data:`ROBUST_DRIFTS` (a period changed by :math:`-d\varepsilon/T`,
-    relative) and origins :math:`\theta = 0.618j \bmod 1`.
+    relative) and origins :math:`\theta = 0.618j \bmod 1`; and, given the macro step ``dt``,
+    the resonant sequences :math:`jt/\Delta t + \theta` for the two integers :math:`j` next to
+    :math:`\Delta t/\varepsilon` and the origins :math:`\theta` of :data:`RESONANT_ORIGINS`: a
+    period :math:`\Delta t/j`, off by at most :math:`\varepsilon/(2\Delta t)`, relative, at which
+    every macro step sees the fast field at one phase (the phase errors add up instead of
+    averaging out).
     """
     nominal = t / eps
     if not robust:
         return nominal[None]
     j = np.arange(len(ROBUST_DRIFTS))
     shift = np.where(ROBUST_DRIFTS == 0, 0.0, (0.618034 * j) % 1.0)
-    return nominal + ROBUST_DRIFTS[:, None] * t / T + shift[:, None]
+    sets = nominal + ROBUST_DRIFTS[:, None] * t / T + shift[:, None]
+    if dt is None:
+        return sets
+    ratio = dt / eps
+    near = np.unique([max(np.floor(ratio), 1.0), max(np.ceil(ratio), 1.0)])
+    resonant = (near[:, None, None] * t / dt + RESONANT_ORIGINS[:, None]).reshape(-1, len(t))
+    return np.concatenate([sets, resonant])
 
 
 @dataclass(frozen=True)
@@ -129,7 +144,7 @@ def macro_responses(
     ts = stage_times(t, macro).reshape(-1)
     h = harmonics(ts)  # (n, K, 3)
     Hbar = np.real(h[:, 0])
-    phases = phase_sets(ts, eps, T, robust)  # (P, n)
+    phases = phase_sets(ts, eps, T, robust, T / N)  # (P, n)
     A0 = beta * cross_matrix(Hbar)
     shift = -beta * eps * drift(h)  # the second-order drift of the flux
     tail = beta * cross_matrix(shift) - eps * beta**2 * (
