@@ -158,11 +158,10 @@ def phase_sets(
     Exact: :math:`t/\varepsilon`. Robust: also :math:`t/\varepsilon + d\,t/T + \theta` for the
     drifts :math:`d` of :data:`ROBUST_DRIFTS` (a period changed by :math:`-d\varepsilon/T`,
     relative) and origins :math:`\theta = 0.618j \bmod 1`; and, given the macro step ``dt``,
-    the resonant sequences :math:`jt/\Delta t + \theta` for the two integers :math:`j` next to
-    :math:`\Delta t/\varepsilon` and the origins :math:`\theta` of :data:`RESONANT_ORIGINS`: a
-    period :math:`\Delta t/j`, off by at most :math:`\varepsilon/(2\Delta t)`, relative, at which
-    every macro step sees the fast field at one phase (the phase errors add up instead of
-    averaging out).
+    the resonant sequences :math:`jt/\Delta t + \theta` for the integers :math:`j` of
+    :func:`resonances` and the origins :math:`\theta` of :data:`RESONANT_ORIGINS`: a period
+    :math:`\Delta t/j` at which every macro step sees the fast field at one phase pattern (the
+    phase errors add up instead of averaging out).
     """
     nominal = t / eps
     if not robust:
@@ -172,10 +171,27 @@ def phase_sets(
     sets = nominal + ROBUST_DRIFTS[:, None] * t / T + shift[:, None]
     if dt is None:
         return sets
-    ratio = dt / eps
-    near = np.unique([max(np.floor(ratio), 1.0), max(np.ceil(ratio), 1.0)])
-    resonant = (near[:, None, None] * t / dt + RESONANT_ORIGINS[:, None]).reshape(-1, len(t))
-    return np.concatenate([sets, resonant])
+    resonant = resonances(t, dt / eps, dt)
+    sets_r = (resonant[:, None, None] * t / dt + RESONANT_ORIGINS[:, None]).reshape(-1, len(t))
+    return np.concatenate([sets, sets_r])
+
+
+def resonances(t: np.ndarray, ratio: float, dt: float) -> np.ndarray:
+    r"""Integers :math:`j` near ``ratio`` :math:`= \Delta t/\varepsilon` whose phases in a macro step differ.
+
+    At the period :math:`\Delta t/j` the stage at :math:`t_n + c\Delta t` sees the phase
+    :math:`\theta + jc \bmod 1` at every step: what matters is the pattern :math:`jc \bmod 1` over
+    the stage nodes :math:`c`. Among the integers within a tenth of ``ratio`` (at least 4; from 1
+    up: periods off by up to about 10%, relative), the nearest one of each pattern, the patterns binned by eighths of the first node's phase: up to
+    eight integers (two for the midpoint rule, whose node :math:`c = 1/2` has two patterns).
+    """
+    c = (t[0] / dt) % 1.0  # the first stage node of the first step
+    centre, window = max(round(ratio), 1), max(4, int(np.ceil(ratio / 10)))
+    J = np.arange(max(centre - window, 1), centre + window + 1)
+    J = J[np.argsort(np.abs(J - ratio), kind="stable")]
+    bins = np.floor(8 * ((J * c) % 1.0) + 1e-9).astype(int) % 8
+    _, first = np.unique(bins, return_index=True)
+    return np.sort(J[first]).astype(float)
 
 
 @dataclass(frozen=True)
