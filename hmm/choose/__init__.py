@@ -50,8 +50,8 @@ the period being exactly :math:`\varepsilon`: :math:`|D|` and :math:`|D'|` are m
 :math:`1/(2k\rho)`, relative, for harmonic :math:`k`), and the responses over the phase
 sequences :math:`t_n/\varepsilon` of :func:`hmm.choose.model.phase_sets`: nine with shifted
 origins and drifts of up to four periods over :math:`[0, T]`, and the resonant ones, a period
-:math:`\Delta t/j` for the two integers :math:`j` next to :math:`\Delta t/\varepsilon` at eight
-origins, where every macro step sees the fast field at one phase and the phase-dependent
+:math:`\Delta t/j` for integers :math:`j` near :math:`\Delta t/\varepsilon`, one per phase
+pattern within a step (:func:`hmm.choose.model.resonances`), at eight origins, where every macro step sees the fast field at one phase and the phase-dependent
 :math:`O(\varepsilon)` flux error adds up instead of averaging out (the worst case for the floor
 and the responses). Other periods give phase sequences between these, which the sequences sample
 but do not bound.
