@@ -13,12 +13,22 @@ rtol 1e-12). A refusal (tolerance below the HMM's floor) is a row too.
   Simpson only, robust by parts only, exact (``robust=False``), and robust and exact run on the
   field with its period 1e-3 (relative) longer than the ``eps`` the choice was made for.
 
+Resonance sweep (the robust mode's worst case, issue 20): for each field at the work-precision
+chapter's four (tol, eps), the robust choice is run with the true period swept through the
+resonances of its macro step, :math:`\Delta t/\varepsilon_{\rm true} = j + f` for the five
+integers :math:`j` nearest :math:`\Delta t/\varepsilon` (:data:`RESONANCES`; each gives its own
+phase pattern within a step) and :math:`f` in :data:`FRACTIONS`, each
+at four origins of the phase; the achieved error at the worst origin is reported against tol, at
+the resonances (:math:`f = 0`) and off them. Cost and work (issue 21): the chooser's own field
+evaluations against the chosen run's.
+
 Chooser time: wall time of one call (after a first call that imports and caches). Run:
 ``python benchmarks/choose_validation.py``.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -31,6 +41,11 @@ TWO_PI = 2 * np.pi
 TOLS = (1e-2, 1e-3, 1e-4)
 EPS = (1e-2, 1e-3, 1e-4, 1e-5)
 
+
+SWEEP = ((1e-3, 1e-3), (1e-3, 1e-4), (1e-4, 1e-4), (1e-4, 1e-5))
+FRACTIONS = (-0.05, 0.0, 0.05, 0.5)
+RESONANCES = (-2, -1, 0, 1, 2)
+ORIGINS = (0.0, 0.25, 0.5, 0.75)
 
 # mode -> (quadrature, robust, true period / eps)
 MODES = {
@@ -61,10 +76,57 @@ def run(H, gamma, M0, T, tol, eps, quadrature, robust, period):
     return dict(choice=c, error=error, seconds=seconds, evals=sol.stats["field_evaluations"])
 
 
+def resonance_sweep(H, gamma, M0, T, tol, eps):
+    """The robust choice, run with true periods around the resonances of its macro step."""
+    c = hmm.choose_parameters(H, M0, tol=tol, T=T, eps=eps, gamma=gamma)
+    ref = hmm.solve_averaged(H, M0, T=T, N=c.N, gamma=gamma).m
+    dt = T / c.N
+    worst = {}
+    for j in np.round(dt / eps) + np.array(RESONANCES):
+        for f in FRACTIONS:
+            period = dt / (j + f) / eps
+            for theta in ORIGINS:
+                sol = hmm.solve_hmm(
+                    lambda t, s, p=period, th=theta: H(t, np.asarray(s) / p + th),
+                    M0, T=T, **c.solve_kwargs(),
+                )  # fmt: skip
+                error = hmm.measure.max_error(sol.m, ref) / tol
+                worst[f] = max(worst.get(f, 0.0), error)
+    return c, worst
+
+
+def sweep_section() -> float:
+    """Print the resonance sweep and cost/work table; return the largest achieved / tol."""
+    print("Resonance sweep (robust): worst achieved / tol over 4 origins and the five resonances")
+    print("j nearest Dt/eps, by f = Dt/eps_true - j; cost = chooser's field evaluations")
+    fr = " ".join(f"{f:>6g}" for f in FRACTIONS)
+    print(
+        f"{'field':16s} {'tol':>6s} {'eps':>6s} {'N':>3s} {'Dt/eps':>9s} {'work':>6s} {'cost':>5s}  {fr}"
+    )
+    largest = 0.0
+    cases = {"Fig. 5.3 spin": (fields.fig51_left, 1.0, fields.FIG54_M0, TWO_PI), **CASES}
+    for name, (H, gamma, M0, T) in cases.items():
+        for tol, eps in SWEEP:
+            try:
+                c, worst = resonance_sweep(H, gamma, M0, T, tol, eps)
+            except ValueError:
+                print(f"{name:16s} {tol:6.0e} {eps:6.0e} refused")
+                continue
+            largest = max(largest, *worst.values())
+            ws = " ".join(f"{worst[f]:6.2f}" for f in FRACTIONS)
+            print(
+                f"{name:16s} {tol:6.0e} {eps:6.0e} {c.N:3d} {T / c.N / eps:9.2f} {c.work:6d} "
+                f"{c.cost:5d}  {ws}"
+            )
+    print(f"largest worst-phase achieved / tol: {largest:.2f}\n")
+    return largest
+
+
 def line(tol, eps, row) -> str:
     if "refused" in row:
         reason = row["refused"]
-        floor = reason.split("gives ")[1].split(",")[0] if "below the floor" in reason else None
+        found = re.search(r"predicted as ([0-9.e+-]+)", reason)
+        floor = found.group(1) if "below the floor" in reason and found else None
         what = f"floor {floor}" if floor else "no candidate (averaging/micro)"
         return f"{tol:6.0e} {eps:6.0e}  refused: {what:40s} {'':>31s} {row['seconds']:5.2f}"
     c = row["choice"]
@@ -88,6 +150,7 @@ def main() -> None:
     hmm.choose_parameters(fields.fig51_left, fields.FIG54_M0, tol=1e-2, T=TWO_PI, eps=1e-3)
     print("# evals: stats['field_evaluations'] of the chosen solve_hmm run (= choice.work); cost:")
     print("# the chooser's own field evaluations; sec: the chooser's wall time\n")
+    sweep_section()
     for quadrature in ("simpson", "parts"):
         print(f"Fig. 5.3 spin, robust, gauss4, quadrature={quadrature!r}")
         print(HEADER)

@@ -18,7 +18,9 @@ below ``safety * tol``. No HMM is run: the choice rests on a model of the comput
            & - \varepsilon\beta^2[\bar{\mathbf{H}}]_\times[\mathbf{Q}(t/\varepsilon)]_\times
            + (\text{micro error}),
 
-with :math:`\mathbf{h}_k` the harmonics of :math:`\mathbf{H}(t, \cdot)` (:func:`hmm.averaging.field_harmonics`),
+with :math:`\mathbf{h}_k` the harmonics of :math:`\mathbf{H}(t, \cdot)` (FFTs in :math:`s` at
+Chebyshev points in :math:`t`, :func:`hmm.choose.model.slow_harmonics`: the chooser's only field
+evaluations, ``Choice.cost``),
 :math:`D` the averaging factor of the quadrature on the micro grid
 (:func:`hmm.upscaling.grid_fourier`), :math:`\delta\mathbf{H}` the second-order drift
 (:math:`-\beta\varepsilon\mathbf{c}`, :func:`hmm.averaging.drift`) and :math:`\mathbf{Q}` the zero-mean primitive of the fast part
@@ -39,15 +41,20 @@ on model fluxes (no micro problem; one batch, :func:`hmm.macro_scheme.batched_ma
     the :math:`\tau` term of Theorem 1, second order for the centred window, 0 for ``p >= 2``);
 ``micro``
     the micro-step error of the flux that :math:`D` does not explain, probed at a few times against
-    four times the steps per period (:class:`hmm.choose.probe.MicroProbe`), times :math:`T\sqrt{1 + (\gamma/\beta)^2}`.
+    four times the steps per period on the model field built from the harmonics (no field
+    evaluations; :class:`hmm.choose.probe.MicroProbe`), times :math:`T\sqrt{1 + (\gamma/\beta)^2}`.
 
 The sources are bounded separately and added. With ``robust=True`` the prediction does not rely on
 the period being exactly :math:`\varepsilon`: :math:`|D|` and :math:`|D'|` are maximised over
 :math:`\nu \pm 1/(2\rho)` (no zero of :math:`D` is used; this covers a period off by
-:math:`1/(2k\rho)`, relative, for harmonic :math:`k`), and the responses over nine phase
-sequences :math:`t_n/\varepsilon`: shifted origins and drifts of up to four periods over
-:math:`[0, T]` (:func:`hmm.choose.model.phase_sets`). A period further off gives other phase sequences of the same
-kind, which the nine sample but do not bound.
+:math:`1/(2k\rho)`, relative, for harmonic :math:`k`), and the responses over the phase
+sequences :math:`t_n/\varepsilon` of :func:`hmm.choose.model.phase_sets`: nine with shifted
+origins and drifts of up to four periods over :math:`[0, T]`, and the resonant ones, a period
+:math:`\Delta t/j` for integers :math:`j` near :math:`\Delta t/\varepsilon`, one per phase
+pattern within a step (:func:`hmm.choose.model.resonances`), at eight origins, where every macro step sees the fast field at one phase and the phase-dependent
+:math:`O(\varepsilon)` flux error adds up instead of averaging out (the worst case for the floor
+and the responses). Other periods give phase sequences between these, which the sequences sample
+but do not bound.
 
 The model is that of the paper's HMM, :func:`hmm.solve_hmm` with ``lift="none"`` and
 ``drift="paper"``, measured against the solution of (4.3). The options ``lift="restriction"``

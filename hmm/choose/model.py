@@ -2,7 +2,7 @@ r"""The error model of the chooser: what the computed flux matrix does to the so
 
 A model of the computed flux matrix of the paper's HMM (:math:`\mathbf{F} = \mathcal{A}\mathbf{M}`,
 (3.7)) to first order in :math:`\varepsilon` (stated in :mod:`hmm.choose`), built from the field's
-harmonics in :math:`s` (:func:`hmm.averaging.field_harmonics`, :func:`slow_harmonics`), its
+harmonics in :math:`s` as Chebyshev series in :math:`t` (:func:`slow_harmonics`), its
 second-order drift :math:`-\beta\varepsilon\mathbf{c}` (:func:`hmm.averaging.drift`) and the
 zero-mean primitive of its fast part (:func:`hmm.averaging.antiderivative`), and the responses of
 the macro scheme to each term, measured by running the scheme on model fluxes in one batch
@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.interpolate import CubicSpline
+from numpy.polynomial import chebyshev
 
+from .. import fields
 from ..averaged import exact_solution
-from ..averaging import antiderivative, drift, field_harmonics
+from ..averaging import antiderivative, drift
 from ..kernels import Kernel, kernel
 from ..ll_equation import cross_matrix
 from ..macro_scheme import batched_march, stage_times
@@ -30,51 +31,118 @@ from ..upscaling import harmonic_rows, quadrature_weights
 
 ROBUST_DRIFTS = np.linspace(-4.0, 4.0, 9)
 r"""Phase drifts over :math:`[0, T]`, in periods, of the robust mode's phase sequences."""
+RESONANT_ORIGINS = np.arange(8) / 8
+r"""Origins :math:`\theta` of the robust mode's resonant (constant-phase) sequences."""
 _ETA = 1e-5  # size of the perturbations whose responses are measured
 
 BAND = np.linspace(-0.5, 0.5, 9)
 r"""Offsets of :math:`\nu\rho` around each harmonic at which :math:`D` is sampled."""
 
 
-def slow_harmonics(H: Callable, T: float, level: float) -> CubicSpline:
-    r"""The harmonics :math:`\mathbf{h}_k(t)` on :math:`[-T/20, 21T/20]` as a cubic spline in :math:`t`.
+class SlowHarmonics:
+    r"""The harmonics :math:`\mathbf{h}_k(t)` as Chebyshev series in :math:`t` on ``[a, b]``.
 
-    The FFT length doubles from 32 while a harmonic in the upper half of the computed ones
-    exceeds ``level``, and the :math:`t` grid doubles from 17 points while the spline through
-    every other point misses the new points by more than ``level``. A field that needs more than
-    1024 points in :math:`s` or 4097 in :math:`t` is refused (``ValueError``): the error model
-    assumes a field smooth in both.
+    ``harmonics(t, nu=0)``: the ``nu``-th derivative at the times ``t``, shape
+    ``t.shape + (K, 3)``, complex; ``harmonics.x`` the Chebyshev-Lobatto points the field was
+    sampled at; ``harmonics.field(t, s)`` the model field
+    :math:`\mathbf{h}_0 + \sum_{k\ge1} 2\,\mathrm{Re}(\mathbf{h}_k e^{2\pi iks})` (no field
+    evaluations).
     """
-    pad = 0.05 * T
-    t, n_s = np.linspace(-pad, T + pad, 17), 32
-    h = field_harmonics(H, t, n_s)
-    while np.abs(h[:, n_s // 4 :]).max() > level:
-        if n_s == 1024:
-            raise ValueError(
-                f"H(t, s) has harmonics above 256 in s of size {np.abs(h[:, 256:]).max():.1e} "
-                f"(> {level:.1e}): choose_parameters needs a field smooth in s"
-            )
-        n_s *= 2
-        h = field_harmonics(H, t, n_s)
+
+    def __init__(self, coefficients: np.ndarray, a: float, b: float, x: np.ndarray):
+        self.coefficients, self.a, self.b, self.x = coefficients, a, b, x
+
+    def __call__(self, t, nu: int = 0) -> np.ndarray:
+        t = np.asarray(t, dtype=float)
+        c = self.coefficients
+        if nu:
+            c = chebyshev.chebder(c, nu, scl=2.0 / (self.b - self.a), axis=0)
+        u = (2.0 * t.reshape(-1) - self.a - self.b) / (self.b - self.a)
+        V = chebyshev.chebvander(u, len(c) - 1)
+        return (V @ c.reshape(len(c), -1)).reshape(t.shape + c.shape[1:])
+
+    def field(self, t, s) -> np.ndarray:
+        """The model field at ``(t, s)`` (broadcast), shape ``shape + (3,)``."""
+        t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
+        h = self(t)  # (..., K, 3)
+        k = np.arange(h.shape[-2])
+        waves = np.where(k == 0, 1.0, 2.0) * np.exp(2j * np.pi * s[..., None] * k)
+        return np.real(np.einsum("...k,...kc->...c", waves, h))
+
+
+def _chebyshev_fit(values: np.ndarray) -> np.ndarray:
+    """Chebyshev coefficients (along axis 0) of the interpolant at the Lobatto points ``cos(pi j/n)``."""
+    n = len(values) - 1
+    ext = np.concatenate([values, values[-2:0:-1]])  # even extension, length 2n
+    c = np.fft.fft(ext, axis=0)[: n + 1] / n
+    c[0] /= 2
+    c[n] /= 2
+    return c
+
+
+def slow_harmonics(H: Callable, T: float, level: float) -> SlowHarmonics:
+    r"""The harmonics :math:`\mathbf{h}_k(t)` on :math:`[-T/20, 21T/20]` as Chebyshev series in :math:`t`.
+
+    The FFT length in :math:`s` starts at 16 and the Chebyshev-Lobatto points in :math:`t` at 5
+    and 9; the FFT length doubles (nested) while a harmonic in the upper quarter of the computed ones
+    (:math:`k \ge 3n_s/8`) exceeds ``level`` at any point, and the points in :math:`t` double (nested: every sample is kept)
+    while a coefficient in the upper quarter of the series exceeds ``level``; the series is then
+    cut to its lower three quarters. A field that needs more than 1024 points in :math:`s` or 1025 in :math:`t`
+    is refused (``ValueError``): the error model assumes a field smooth in both.
+    """
+    a, b = -0.05 * T, 1.05 * T
+
+    def points(n):
+        return 0.5 * (a + b) + 0.5 * (b - a) * np.cos(np.pi * np.arange(n + 1) / n)
+
+    n_t, n_s = 4, 16
+    t = points(n_t)
+    values = fields.evaluate(H, *np.broadcast_arrays(t[:, None], np.arange(n_s) / n_s))
+    h = _fourier(values)
     while True:
-        t_new = 0.5 * (t[:-1] + t[1:])
-        h_new = field_harmonics(H, t_new, n_s)
-        miss = np.abs(CubicSpline(t, h, axis=0)(t_new) - h_new).max()
-        order = np.argsort(np.concatenate([t, t_new]))
-        t, h = np.concatenate([t, t_new])[order], np.concatenate([h, h_new])[order]
-        if miss <= level:
-            return CubicSpline(t, h, axis=0)
-        if len(t) >= 4097:
+        top = 3 * n_s // 8
+        if np.abs(h[:, top:]).max() > level:  # refine in s (nested), keep the points in t
+            if n_s == 1024:
+                raise ValueError(
+                    f"H(t, s) has harmonics above 384 in s of size "
+                    f"{np.abs(h[:, top:]).max():.1e} (> {level:.1e}): choose_parameters needs a "
+                    f"field smooth in s"
+                )
+            odd = (2 * np.arange(n_s) + 1) / (2 * n_s)
+            new = fields.evaluate(H, *np.broadcast_arrays(t[:, None], odd))
+            both = np.empty((len(t), 2 * n_s, 3))
+            both[:, ::2], both[:, 1::2] = values, new
+            n_s, values = 2 * n_s, both
+            h = _fourier(values)
+            continue
+        c = _chebyshev_fit(h)
+        if n_t >= 8 and np.abs(c[3 * n_t // 4 :]).max() <= level:
+            return SlowHarmonics(c[: 3 * n_t // 4 + 1], a, b, points(n_t))
+        if n_t >= 1024:
             raise ValueError(
-                f"H(t, s) varies too fast in t for choose_parameters: a cubic spline on 2049 "
-                f"points in [0, T] misses it by {miss:.1e} (> {level:.1e}); shorten T"
+                f"H(t, s) varies too fast in t for choose_parameters: a Chebyshev series of "
+                f"degree {n_t} misses it by {np.abs(c[3 * n_t // 4 :]).max():.1e} (> {level:.1e}); "
+                f"shorten T"
             )
+        new = fields.evaluate(
+            H, *np.broadcast_arrays(points(2 * n_t)[1::2, None], np.arange(n_s) / n_s)
+        )
+        both = np.empty((2 * n_t + 1,) + values.shape[1:])
+        both[::2], both[1::2] = values, new
+        n_t, t, values = 2 * n_t, points(2 * n_t), both
+        h = _fourier(values)
+
+
+def _fourier(values: np.ndarray) -> np.ndarray:
+    """:func:`hmm.averaging.field_harmonics` from the samples ``values`` of shape ``(n_t, n_s, 3)``."""
+    n_s = values.shape[1]
+    return np.fft.rfft(values, axis=1)[:, : (n_s + 1) // 2] / n_s
 
 
 def averaged_solution(
-    harmonics: CubicSpline, M0: np.ndarray, T: float, beta: float, gamma: float
+    harmonics: SlowHarmonics, M0: np.ndarray, T: float, beta: float, gamma: float
 ) -> Callable:
-    r""":math:`\bar{\mathbf{m}}(t)` of (4.3) with :math:`\bar{\mathbf{H}} = \mathbf{h}_0` from the spline, as a dense output.
+    r""":math:`\bar{\mathbf{m}}(t)` of (4.3) with :math:`\bar{\mathbf{H}} = \mathbf{h}_0` from the series, as a dense output.
 
     :func:`hmm.averaged.exact_solution`, as :func:`hmm.solve_averaged` (no further field evaluations).
     """
@@ -82,19 +150,48 @@ def averaged_solution(
     return lambda t: sol.sol(t).T
 
 
-def phase_sets(t: np.ndarray, eps: float, T: float, robust: bool) -> np.ndarray:
+def phase_sets(
+    t: np.ndarray, eps: float, T: float, robust: bool, dt: float | None = None
+) -> np.ndarray:
     r"""Phases :math:`\phi(t)` of the fast field at the times ``t``, one row per sequence.
 
     Exact: :math:`t/\varepsilon`. Robust: also :math:`t/\varepsilon + d\,t/T + \theta` for the
     drifts :math:`d` of :data:`ROBUST_DRIFTS` (a period changed by :math:`-d\varepsilon/T`,
-    relative) and origins :math:`\theta = 0.618j \bmod 1`.
+    relative) and origins :math:`\theta = 0.618j \bmod 1`; and, given the macro step ``dt``,
+    the resonant sequences :math:`jt/\Delta t + \theta` for the integers :math:`j` of
+    :func:`resonances` and the origins :math:`\theta` of :data:`RESONANT_ORIGINS`: a period
+    :math:`\Delta t/j` at which every macro step sees the fast field at one phase pattern (the
+    phase errors add up instead of averaging out).
     """
     nominal = t / eps
     if not robust:
         return nominal[None]
     j = np.arange(len(ROBUST_DRIFTS))
     shift = np.where(ROBUST_DRIFTS == 0, 0.0, (0.618034 * j) % 1.0)
-    return nominal + ROBUST_DRIFTS[:, None] * t / T + shift[:, None]
+    sets = nominal + ROBUST_DRIFTS[:, None] * t / T + shift[:, None]
+    if dt is None:
+        return sets
+    resonant = resonances(t, dt / eps, dt)
+    sets_r = (resonant[:, None, None] * t / dt + RESONANT_ORIGINS[:, None]).reshape(-1, len(t))
+    return np.concatenate([sets, sets_r])
+
+
+def resonances(t: np.ndarray, ratio: float, dt: float) -> np.ndarray:
+    r"""Integers :math:`j` near ``ratio`` :math:`= \Delta t/\varepsilon` whose phases in a macro step differ.
+
+    At the period :math:`\Delta t/j` the stage at :math:`t_n + c\Delta t` sees the phase
+    :math:`\theta + jc \bmod 1` at every step: what matters is the pattern :math:`jc \bmod 1` over
+    the stage nodes :math:`c`. Among the integers within a tenth of ``ratio`` (at least 4; from 1
+    up: periods off by up to about 10%, relative), the nearest one of each pattern, the patterns binned by eighths of the first node's phase: up to
+    eight integers (two for the midpoint rule, whose node :math:`c = 1/2` has two patterns).
+    """
+    c = (t[0] / dt) % 1.0  # the first stage node of the first step
+    centre, window = max(round(ratio), 1), max(4, int(np.ceil(ratio / 10)))
+    J = np.arange(max(centre - window, 1), centre + window + 1)
+    J = J[np.argsort(np.abs(J - ratio), kind="stable")]
+    bins = np.floor(8 * ((J * c) % 1.0) + 1e-9).astype(int) % 8
+    _, first = np.unique(bins, return_index=True)
+    return np.sort(J[first]).astype(float)
 
 
 @dataclass(frozen=True)
@@ -113,7 +210,7 @@ class Responses:
 
 
 def macro_responses(
-    harmonics: CubicSpline, mbar: Callable, active: np.ndarray, M0: np.ndarray, *, T: float,
+    harmonics: SlowHarmonics, mbar: Callable, active: np.ndarray, M0: np.ndarray, *, T: float,
     N: int, eps: float, beta: float, gamma: float, macro: str, robust: bool,
 ) -> Responses:  # fmt: skip
     r"""Run the macro scheme with :math:`N` steps on the model fluxes, all in one batch.
@@ -129,7 +226,7 @@ def macro_responses(
     ts = stage_times(t, macro).reshape(-1)
     h = harmonics(ts)  # (n, K, 3)
     Hbar = np.real(h[:, 0])
-    phases = phase_sets(ts, eps, T, robust)  # (P, n)
+    phases = phase_sets(ts, eps, T, robust, T / N)  # (P, n)
     A0 = beta * cross_matrix(Hbar)
     shift = -beta * eps * drift(h)  # the second-order drift of the flux
     tail = beta * cross_matrix(shift) - eps * beta**2 * (
@@ -155,7 +252,7 @@ def macro_responses(
     return Responses(float(macro_error), float(gap[:P].max()), R, float(gap[P] / _ETA))
 
 
-def window_curvature(harmonics: CubicSpline, t: np.ndarray, beta: float) -> np.ndarray:
+def window_curvature(harmonics: SlowHarmonics, t: np.ndarray, beta: float) -> np.ndarray:
     r"""The matrix :math:`\mathcal{C} = \mathcal{B}'' + 2\mathcal{B}'\mathcal{B} + \mathcal{B}\mathcal{B}' + \mathcal{B}^3` with :math:`\mathcal{B}(t) = \beta[\bar{\mathbf{H}}(t)]_\times`, shape ``(len(t), 3, 3)``.
 
     For :math:`d\mathbf{m}/ds = \mathcal{B}(t + s)\,\mathbf{m}`, :math:`d^3\mathbf{m}/ds^3 = \mathcal{C}\,\mathbf{m}`
@@ -181,7 +278,7 @@ class FieldModel:
 
     Attributes
     ----------
-    harmonics : CubicSpline
+    harmonics : SlowHarmonics
         :math:`\mathbf{h}_k(t)` (:func:`slow_harmonics`).
     mbar : callable
         :math:`\bar{\mathbf{m}}(t)` (:func:`averaged_solution`).
@@ -196,7 +293,7 @@ class FieldModel:
         solution by at most about :math:`gT|\delta|`.
     """
 
-    harmonics: CubicSpline
+    harmonics: SlowHarmonics
     mbar: Callable
     active: np.ndarray
     rates: np.ndarray
@@ -215,7 +312,7 @@ def field_model(
     """
     g = np.sqrt(1.0 + (gamma / beta) ** 2)
     harmonics = slow_harmonics(H, T, level / (g * T * beta))
-    t = harmonics.x[(harmonics.x >= 0) & (harmonics.x <= T)]
+    t = np.linspace(0.0, T, 257)
     amplitude = np.linalg.norm(np.abs(harmonics(t)), axis=-1).max(axis=0)  # (K,)
     active = np.nonzero(amplitude[1:] * g * T * beta > 1e-2 * level)[0] + 1
     change = np.linalg.norm(np.abs(harmonics(t, 1)), axis=-1).max(axis=0)

@@ -1,4 +1,4 @@
-r"""The micro-step error of the flux, probed at a few macro times (the chooser's one measurement of micro problems)."""
+r"""The micro-step error of the flux, probed at a few macro times on the model field (no field evaluations)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from ..kernels import Kernel
 from ..ll_equation import cross_matrix
 from ..micro import MicroSettings, propagators
 from ..upscaling import harmonic_rows, quadrature_weights, window_flux
-from .model import Grid
+from .model import Grid, SlowHarmonics
 
 REFERENCE_FACTOR = 4
 """The reference flux of the micro-error probe has this many times the candidate's steps per period."""
@@ -30,10 +29,17 @@ class MicroProbe:
     period (it is the micro error of the :math:`O(\varepsilon)` terms), so the search does not
     probe a candidate that fails with the smallest error probed so far at its steps per period
     (:meth:`least`): that can make the choice dearer, never less accurate.
+
+    The micro problems are solved on the model field :meth:`SlowHarmonics.field
+    <hmm.choose.model.SlowHarmonics.field>`, the field's harmonics resolved to well below what the
+    tolerance allows: the probe costs no field evaluations. The micro error is that of the
+    Magnus steps on a field with these harmonics; what the model field leaves out is below the
+    level the harmonics were resolved to.
     """
 
-    def __init__(self, H: Callable, harmonics: CubicSpline, T: float, eps: float, beta: float):
-        self.H, self.eps, self.beta = H, eps, beta
+    def __init__(self, harmonics: SlowHarmonics, T: float, eps: float, beta: float):
+        self.H: Callable = harmonics.field
+        self.eps, self.beta = eps, beta
         self.times = np.linspace(0.05 * T, 0.95 * T, 4) + eps * np.linspace(0.0, 0.9, 4)
         self.h = harmonics(self.times)
         self._propagators: dict = {}

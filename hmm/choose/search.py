@@ -89,7 +89,8 @@ class Choice:
         Field evaluations of the HMM run, as ``solve_hmm`` counts them
         (``stats["field_evaluations"]``).
     cost : int
-        Field evaluations the chooser itself spent (harmonics and micro probes).
+        Field evaluations the chooser itself spent: the harmonics of :func:`hmm.choose.model.slow_harmonics`
+        (the micro probe runs on the model field built from them).
     """
 
     macro: str
@@ -221,7 +222,7 @@ def choose_parameters(
     counted = fields.Counted(H)
     budget = safety * tol
     model = field_model(counted, m0, T=T, beta=beta, gamma=gamma, level=1e-2 * budget)
-    probe = MicroProbe(counted, model.harmonics, T, eps, beta)
+    probe = MicroProbe(model.harmonics, T, eps, beta)
     options = _options(micro_steps, rho_max, quadratures)
     search = Search(model, probe, candidates, options, budget)
     for N in N_GRID[macro]:
