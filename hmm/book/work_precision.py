@@ -1369,8 +1369,13 @@ def spin_claim(lad: Ladder) -> Claim:
         "($10^{-5}$) at tolerance $10^{-4}$.",
         measured="work ratios "
         + "; ".join(f"{_ratio(R[k])} at {_at(*k)}" for k in R)
-        + f"; the chooser's own cost {min(cost):,} to {max(cost):,} field "
-        "evaluations, not counted",
+        + "; the chooser's own cost "
+        + (
+            f"{min(cost):,}"
+            if min(cost) == max(cost)
+            else f"{min(cost):,} to {max(cost):,}"
+        )
+        + " field evaluations, not counted",
         parts=[Part("targets", checks)],
         setup="direct: resolving RK4, steps per period tuned (at "
         "$\\varepsilon = 10^{-5}$ counted, with the error model "
