@@ -224,13 +224,37 @@ def markdown_html(text: str) -> str:
     for m in _INLINE.finditer(text):
         out.append(html.escape(text[pos : m.start()]))
         if m.group(1) is not None:
-            math = html.escape(m.group(1))
-            out.append(f'<span class="math notranslate nohighlight">\\({math}\\)</span>')
+            out.append(" ".join(_math_span(piece) for piece in math_pieces(m.group(1))))
         else:
             out.append(f"<code>{html.escape(m.group(2))}</code>")
         pos = m.end()
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+_BREAK = re.compile(r"\\,|\\le\b|\\ge\b|\\leq\b|\\geq\b|(?<![<>\\])=")
+
+
+def math_pieces(tex: str) -> list[str]:
+    """``tex`` cut before each relation and at each thin space ``\\,`` outside brackets.
+
+    Every piece is typeset on its own, so that a narrow table cell (the scoreboard's) can break
+    a long formula between them; the relation starts the next piece.
+    """
+    pieces, start, depth = [], 0, 0
+    for i, c in enumerate(tex):
+        depth += c in "({[" and (i == 0 or tex[i - 1] != "\\")
+        depth -= c in ")}]" and (i == 0 or tex[i - 1] != "\\")
+        m = _BREAK.match(tex, i) if depth == 0 else None
+        if m and tex[start:i].strip():
+            pieces.append(tex[start:i].strip())
+            start = i + (len(m.group(0)) if m.group(0) == "\\," else 0)
+    pieces.append(tex[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _math_span(tex: str) -> str:
+    return f'<span class="math notranslate nohighlight">\\({html.escape(tex)}\\)</span>'
 
 
 class _Glued:

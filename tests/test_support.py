@@ -201,3 +201,27 @@ def test_formula_shows_latex_and_stable_text():
     # a left side that starts with "[" is not eaten as an optional argument of aligned or \\
     rows = Formula([(r"[\varepsilon^0]", "e0", t), (r"[\varepsilon^1]", "e1", t)])._repr_latex_()
     assert "\\begin{aligned}\n{[\\varepsilon^0]}" in rows and "\\\\\n{[\\varepsilon^1]}" in rows
+
+
+def test_claim_html_breaks_long_formulas_for_narrow_cells():
+    """Glued claim texts: math as Sphinx math spans, cut before relations and at thin spaces
+    outside brackets (each piece typeset alone, so a table cell can wrap); the rest escaped."""
+    from hmm.claims import markdown_html, math_pieces
+
+    tex = (
+        r"|\int K_\tau(s) f(s/\varepsilon)\,ds - \bar f| \le C\,|f|_\infty (\varepsilon/\tau)^{q+2}"
+    )
+    assert math_pieces(tex) == [
+        r"|\int K_\tau(s) f(s/\varepsilon)",
+        r"ds - \bar f|",
+        r"\le C",
+        r"|f|_\infty (\varepsilon/\tau)^{q+2}",
+    ]
+    assert math_pieces(r"\exp(a \le b\,c) = 1") == [r"\exp(a \le b\,c)", "= 1"]  # in brackets
+    assert math_pieces(r"\{x\} = 0") == [r"\{x\}", "= 0"]
+    text = markdown_html(r"the paper's $a < b$ and `x<y`")
+    assert text == (
+        "the paper&#x27;s "
+        r'<span class="math notranslate nohighlight">\(a &lt; b\)</span>'
+        " and <code>x&lt;y</code>"
+    )
