@@ -19,7 +19,7 @@ Each threshold is written once, in its :class:`Check`, with the reason it has th
 chapter's module builds its claims from its results (``claims(results)``); the notebook shows
 them with :class:`ClaimTable` (typeset in the book, plain text for strict nbval) and glues them
 for the scoreboard with :func:`glue_claims` (as HTML with MathJax math). A claim's texts are Markdown with MyST math
-(``$\tau = 5\varepsilon$``), so that the scoreboard typesets every formula. A check whose value sits within a relative 1e-6 of its threshold is
+(inline math between dollar signs), so that the scoreboard typesets every formula. A check whose value sits within a relative 1e-6 of its threshold is
 refused: its outcome could differ on another machine.
 """
 
