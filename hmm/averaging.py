@@ -4,15 +4,19 @@ With :math:`\mathbf{H}(t, s) = \bar{\mathbf{H}}(t) + \mathbf{H}_1(t, s)` and :ma
 the antiderivative of :math:`\mathbf{H}_1` in :math:`s` with zero mean, second-order averaging of
 (1.2) gives
 
-.. math::  \mathbf{m}^\varepsilon(t) = \bar{\mathbf{m}}(t) + \varepsilon\,\mathbf{u}(t, t/\varepsilon, \bar{\mathbf{m}}(t)) + O(\varepsilon^2),
-           \qquad \mathbf{u}(t, s, \mathbf{m}) = -\beta\,\mathbf{m}\times\mathbf{G}(t, s) - \gamma\,\mathbf{m}\times(\mathbf{m}\times\mathbf{G}(t, s)),
+.. math::
+
+   \mathbf{m}^\varepsilon(t) &= \bar{\mathbf{m}}(t) + \varepsilon\,\mathbf{u}(t, t/\varepsilon, \bar{\mathbf{m}}(t)) + O(\varepsilon^2),\\
+   \mathbf{u}(t, s, \mathbf{m}) &= -\beta\,\mathbf{m}\times\mathbf{G}(t, s) - \gamma\,\mathbf{m}\times(\mathbf{m}\times\mathbf{G}(t, s)),
 
 where the average :math:`\bar{\mathbf{m}}` moves by
 
-.. math::  \frac{d\bar{\mathbf{m}}}{dt} = \mathbf{f}_0(\bar{\mathbf{m}}) + \varepsilon\,\mathbf{f}_1(\bar{\mathbf{m}}) + O(\varepsilon^2),
-           \qquad \mathbf{f}_1(\mathbf{m}) = (\beta^2 - \gamma^2|\mathbf{m}|^2)\,\mathbf{m}\times\mathbf{c}
-           + 2\beta\gamma\,\mathbf{m}\times(\mathbf{m}\times\mathbf{c}),
-           \qquad \mathbf{c}(t) = \tfrac12\langle\mathbf{G}\times\mathbf{H}_1\rangle,
+.. math::
+
+   \frac{d\bar{\mathbf{m}}}{dt} &= \mathbf{f}_0(\bar{\mathbf{m}}) + \varepsilon\,\mathbf{f}_1(\bar{\mathbf{m}}) + O(\varepsilon^2),\\
+   \mathbf{f}_1(\mathbf{m}) &= (\beta^2 - \gamma^2|\mathbf{m}|^2)\,\mathbf{m}\times\mathbf{c}
+   + 2\beta\gamma\,\mathbf{m}\times(\mathbf{m}\times\mathbf{c}),\\
+   \mathbf{c}(t) &= \tfrac12\langle\mathbf{G}\times\mathbf{H}_1\rangle,
 
 :math:`\mathbf{f}_0` the right-hand side of the averaged equation (4.3). With :math:`\beta = 1`,
 :math:`\gamma = 0` the corrector :math:`\varepsilon\mathbf{u}` is the oscillating part of

@@ -77,13 +77,17 @@ def fig55(t, s) -> np.ndarray:
 
 
 def fig55_along_chain(t, s, x) -> np.ndarray:
-    r"""Fig. 5.5's field varying along the chain (beyond the paper): a field ``H(t, s, x)``.
+    r"""Fig. 5.5's field varying along the chain (beyond the paper).
 
-    :math:`\mathbf{H} = [\tfrac12\cos 2\pi x\,\cos 2\pi s,\ 0,\ (1 + \cos 0.43t +
-    \cos^2 2\pi s)(1 + \tfrac12\sin 2\pi x)]`: the amplitude of :func:`fig55` modulated along the
-    chain, and a fast tilt whose size and sign follow the position :math:`x`.
+    A field ``H(t, s, x)``: the amplitude of :func:`fig55` modulated
+    along the chain, and a fast tilt whose size and sign follow the
+    position :math:`x`,
+    :math:`[\tfrac12\cos 2\pi x\,\cos 2\pi s,\ 0,\ a(t, s)
+    (1 + \tfrac12\sin 2\pi x)]` with
+    :math:`a = 1 + \cos 0.43t + \cos^2 2\pi s`.
     """
-    amp = (1.0 + np.cos(0.43 * t) + np.cos(TWO_PI * s) ** 2) * (1.0 + 0.5 * np.sin(TWO_PI * x))
+    slow = 1.0 + np.cos(0.43 * t) + np.cos(TWO_PI * s) ** 2
+    amp = slow * (1.0 + 0.5 * np.sin(TWO_PI * x))
     tilt = 0.5 * np.cos(TWO_PI * x) * np.cos(TWO_PI * s)
     return _stack(tilt, np.zeros_like(amp + tilt), amp)
 
