@@ -1274,7 +1274,7 @@ def consistency(r: Results) -> str:
     check = Check("max_n ||M_n| - 1|, eps = 0.01", left, ">", 1e-10, "")
     lines += [
         f"{check.describe()}: {'holds' if check.holds else 'FAILS'}",
-        "  (round-off is 1e-15: guards against a run that is not the HMM)",
+        "  (far above round-off: guards against a run that is not HMM)",
     ]
     for g, grew in r.t_growth.items():
         what = f"E_HMM growth T = 0.6..10 / bound's factor, g = {g:g}"
