@@ -243,11 +243,29 @@ def test_choosing_costs_less_than_the_run():
     assert 0 < choice.cost <= choice.work
 
 
-@pytest.mark.parametrize("name", ["drift + phase", "pulse train"])
-def test_slow_harmonics_resolve_the_field(name):
+def _breathing_square_wave(t, s):
+    """A smoothed square wave whose steepness, and so every harmonic, varies in t, a harmonic 3
+    with a chirped phase and a slow mean: the odd harmonics up to 25 need more than 9 times in t,
+    harmonic 3 more than 33."""
+    t, s = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(s, dtype=float))
+    a = TWO_PI * s
+    x = np.tanh((2 + 0.5 * np.sin(t)) * np.sin(a))
+    return np.stack([x, 0.5 * np.cos(3 * a + 0.3 * t**2), 1 + 0.3 * np.sin(0.5 * t) + 0 * s], -1)
+
+
+@pytest.mark.parametrize(
+    "H, T",
+    [
+        CASES["drift + phase"][::3],
+        CASES["pulse train"][::3],
+        CASES["square wave"][::3],
+        (_breathing_square_wave, 6.0),
+    ],
+)
+def test_slow_harmonics_resolve_the_field(H, T):
     """The Chebyshev series in t of the harmonics in s matches the FFT on 512 points in s at 101
-    times in [0, T] to the level asked for, with every harmonic left out below it."""
-    H, _, _, T = CASES[name]
+    times in [0, T] to the level asked for, with every harmonic left out below it (each harmonic
+    has its own degree in t, and the later times are sampled at fewer s)."""
     level = 1e-7
     h = error_model.slow_harmonics(H, T, level)
     t = np.linspace(0.0, T, 101)
@@ -256,6 +274,26 @@ def test_slow_harmonics_resolve_the_field(name):
     assert np.abs(h(t) - ref[:, :K]).max() <= level
     assert np.abs(ref[:, K:]).max() <= level
     np.testing.assert_allclose(h.field(t, 0.3), H(t, 0.3), atol=10 * K * level)
+
+
+def test_a_harmonic_constant_in_t_is_sampled_at_the_first_times_only():
+    """The square wave's harmonics in s need 64 points in s at the first 9 times; only its mean
+    varies in t, and the 8 times added for it are sampled at one s each (before, all 17 times
+    at 64 s: 1088 evaluations)."""
+    H, _, _, T = CASES["square wave"]
+    counted = fields.Counted(H)
+    error_model.slow_harmonics(counted, T, 1e-6)
+    assert counted.points == 9 * 64 + 8
+
+
+@pytest.mark.parametrize("tol, eps", [(1e-3, 1e-3), (1e-3, 1e-4)])
+def test_choosing_the_square_wave_costs_less_than_the_run(tol, eps):
+    """Issue 21 at the square wave (the only validation field whose choice cost more than its
+    run at the work-precision chapter's (tol, eps): 1088 evaluations for runs of 672 and 616);
+    benchmarks/choose_validation.py's sweep gives cost and work for every field."""
+    H, gamma, M0, T = CASES["square wave"]
+    choice = hmm.choose_parameters(H, M0, tol=tol, T=T, eps=eps, gamma=gamma)
+    assert 0 < choice.cost <= choice.work
 
 
 def test_midpoint_macro_scheme():

@@ -43,8 +43,9 @@ class SlowHarmonics:
     r"""The harmonics :math:`\mathbf{h}_k(t)` as Chebyshev series in :math:`t` on ``[a, b]``.
 
     ``harmonics(t, nu=0)``: the ``nu``-th derivative at the times ``t``, shape
-    ``t.shape + (K, 3)``, complex; ``harmonics.x`` the Chebyshev-Lobatto points the field was
-    sampled at; ``harmonics.field(t, s)`` the model field
+    ``t.shape + (K, 3)``, complex; ``harmonics.x`` the Chebyshev-Lobatto points of the longest
+    series (the field was sampled at all of them, at fewer :math:`s` where only some harmonics
+    were still open, see :func:`slow_harmonics`); ``harmonics.field(t, s)`` the model field
     :math:`\mathbf{h}_0 + \sum_{k\ge1} 2\,\mathrm{Re}(\mathbf{h}_k e^{2\pi iks})` (no field
     evaluations).
     """
@@ -83,54 +84,91 @@ def _chebyshev_fit(values: np.ndarray) -> np.ndarray:
 def slow_harmonics(H: Callable, T: float, level: float) -> SlowHarmonics:
     r"""The harmonics :math:`\mathbf{h}_k(t)` on :math:`[-T/20, 21T/20]` as Chebyshev series in :math:`t`.
 
-    The FFT length in :math:`s` starts at 16 and the Chebyshev-Lobatto points in :math:`t` at 5
-    and 9; the FFT length doubles (nested) while a harmonic in the upper quarter of the computed ones
-    (:math:`k \ge 3n_s/8`) exceeds ``level`` at any point, and the points in :math:`t` double (nested: every sample is kept)
-    while a coefficient in the upper quarter of the series exceeds ``level``; the series is then
-    cut to its lower three quarters. A field that needs more than 1024 points in :math:`s` or 1025 in :math:`t`
-    is refused (``ValueError``): the error model assumes a field smooth in both.
+    At the 9 Chebyshev-Lobatto points of degree 8 in :math:`t`, the FFT length in :math:`s`
+    doubles (nested) from 16 while a harmonic in the upper quarter of the computed ones
+    (:math:`k \ge 3n_s/8`) exceeds ``level`` at any of them (:func:`_resolved_in_s`). Then each
+    harmonic gets its own series: a harmonic whose series has no coefficient above ``level``/8
+    in its upper quarter is resolved (cut to its lower three quarters; the eighth because the
+    model field's error adds up the errors of the harmonics, each cut at its own degree), and
+    the points in :math:`t` double (nested) for the others only. At the new points the field is
+    sampled at just enough :math:`s` for the harmonics still open, after the resolved ones are
+    taken out of the samples (:func:`_open_harmonics`): a harmonic that is constant in
+    :math:`t` costs no more samples there. A field that needs more than 1024 points in
+    :math:`s` or 1025 in :math:`t` is refused (``ValueError``): the error model assumes a field
+    smooth in both.
     """
     a, b = -0.05 * T, 1.05 * T
 
     def points(n):
         return 0.5 * (a + b) + 0.5 * (b - a) * np.cos(np.pi * np.arange(n + 1) / n)
 
-    n_t, n_s = 4, 16
-    t = points(n_t)
-    values = fields.evaluate(H, *np.broadcast_arrays(t[:, None], np.arange(n_s) / n_s))
-    h = _fourier(values)
+    n_t = 8
+    h = _fourier(_resolved_in_s(H, points(n_t), level))  # (n_t + 1, K, 3)
+    series = SlowHarmonics(np.zeros((1,) + h.shape[1:], complex), a, b, points(n_t))
+    open_ = np.arange(h.shape[1])  # the harmonics not yet resolved in t
     while True:
-        top = 3 * n_s // 8
-        if np.abs(h[:, top:]).max() > level:  # refine in s (nested), keep the points in t
-            if n_s == 1024:
-                raise ValueError(
-                    f"H(t, s) has harmonics above 384 in s of size "
-                    f"{np.abs(h[:, top:]).max():.1e} (> {level:.1e}): choose_parameters needs a "
-                    f"field smooth in s"
-                )
-            odd = (2 * np.arange(n_s) + 1) / (2 * n_s)
-            new = fields.evaluate(H, *np.broadcast_arrays(t[:, None], odd))
-            both = np.empty((len(t), 2 * n_s, 3))
-            both[:, ::2], both[:, 1::2] = values, new
-            n_s, values = 2 * n_s, both
-            h = _fourier(values)
-            continue
         c = _chebyshev_fit(h)
-        if n_t >= 8 and np.abs(c[3 * n_t // 4 :]).max() <= level:
-            return SlowHarmonics(c[: 3 * n_t // 4 + 1], a, b, points(n_t))
+        tail = np.abs(c[3 * n_t // 4 :]).max(axis=(0, 2))
+        done = tail <= level / 8
+        series = _with(series, open_[done], c[: 3 * n_t // 4 + 1, done], points(n_t))
+        open_, h = open_[~done], h[:, ~done]
+        if not open_.size:
+            return series
         if n_t >= 1024:
             raise ValueError(
                 f"H(t, s) varies too fast in t for choose_parameters: a Chebyshev series of "
-                f"degree {n_t} misses it by {np.abs(c[3 * n_t // 4 :]).max():.1e} (> {level:.1e}); "
-                f"shorten T"
+                f"degree {n_t} misses it by {tail.max():.1e} (> {level / 8:.1e}); shorten T"
             )
-        new = fields.evaluate(
-            H, *np.broadcast_arrays(points(2 * n_t)[1::2, None], np.arange(n_s) / n_s)
-        )
-        both = np.empty((2 * n_t + 1,) + values.shape[1:])
-        both[::2], both[1::2] = values, new
-        n_t, t, values = 2 * n_t, points(2 * n_t), both
-        h = _fourier(values)
+        both = np.empty((2 * n_t + 1,) + h.shape[1:], complex)
+        both[::2], both[1::2] = h, _open_harmonics(H, series, points(2 * n_t)[1::2], open_)
+        n_t, h = 2 * n_t, both
+
+
+def _resolved_in_s(H: Callable, t: np.ndarray, level: float) -> np.ndarray:
+    r"""Samples of ``H`` at the times ``t`` and :math:`n_s` equispaced :math:`s`, shape ``(len(t), n_s, 3)``.
+
+    :math:`n_s` doubles (nested) from 16 while a harmonic :math:`k \ge 3n_s/8` exceeds ``level``
+    at any of the times; beyond 1024 the field is refused (``ValueError``).
+    """
+    n_s = 16
+    values = fields.evaluate(H, *np.broadcast_arrays(t[:, None], np.arange(n_s) / n_s))
+    while (top := np.abs(_fourier(values)[:, 3 * n_s // 8 :]).max()) > level:
+        if n_s == 1024:
+            raise ValueError(
+                f"H(t, s) has harmonics above 384 in s of size {top:.1e} (> {level:.1e}): "
+                f"choose_parameters needs a field smooth in s"
+            )
+        odd = (2 * np.arange(n_s) + 1) / (2 * n_s)
+        both = np.empty((len(t), 2 * n_s, 3))
+        both[:, ::2] = values
+        both[:, 1::2] = fields.evaluate(H, *np.broadcast_arrays(t[:, None], odd))
+        n_s, values = 2 * n_s, both
+    return values
+
+
+def _open_harmonics(
+    H: Callable, series: SlowHarmonics, t: np.ndarray, open_: np.ndarray
+) -> np.ndarray:
+    r"""The harmonics ``open_`` at the times ``t``, shape ``(len(t), len(open_), 3)``.
+
+    ``H`` less the resolved harmonics (``series``, zero in the open ones) is sampled at the
+    fewest :math:`n_s` (a power of 2) whose FFT separates the open harmonics,
+    :math:`n_s > 2\max k`: what is left of the field in the samples is the open harmonics, the
+    resolved ones' truncation errors and the harmonics beyond the FFT length of
+    :func:`_resolved_in_s`, all of them below the level.
+    """
+    n_s = 2 ** int(np.ceil(np.log2(2 * open_.max() + 1)))
+    t, s = np.broadcast_arrays(t[:, None], np.arange(n_s) / n_s)
+    return _fourier(fields.evaluate(H, t, s) - series.field(t, s))[:, open_]
+
+
+def _with(series: SlowHarmonics, k: np.ndarray, c: np.ndarray, x: np.ndarray) -> SlowHarmonics:
+    """``series`` with the coefficients ``c`` for the harmonics ``k`` (zeros padded), sampled at ``x``."""
+    old = series.coefficients
+    out = np.zeros((max(len(old), len(c)),) + old.shape[1:], complex)
+    out[: len(old)] = old
+    out[: len(c), k] = c
+    return SlowHarmonics(out, series.a, series.b, x)
 
 
 def _fourier(values: np.ndarray) -> np.ndarray:
