@@ -82,3 +82,25 @@ def test_direct_eps_serves_the_output_and_pointwise_steps():
 def test_ratio_text_says_missed_for_zero():
     assert wp._ratio(0.0) == "missed"
     assert wp._ratio(41.2) == "41"
+
+
+def test_exact_ratio_counts_a_miss_or_refusal_as_zero():
+    runs = {
+        (1e-3, 1e-3, "SAM"): (800, (20, 2), 5e-4),
+        (1e-3, 1e-3, "exact"): (100, 100, 5e-4),  # all in: 200
+        (1e-4, 1e-4, "SAM"): (1500, (30, 2), 5e-5),
+        (1e-4, 1e-4, "exact"): (100, 100, 2e-4),  # misses 1e-4
+        (1e-4, 1e-5, "SAM"): (1500, (30, 2), 5e-5),
+        (1e-4, 1e-5, "exact"): None,  # refused
+    }
+    lad = wp.Ladder(runs, {})
+    assert wp._exact_ratio(lad, 1e-3, 1e-3) == 4.0
+    assert wp._exact_ratio(lad, 1e-4, 1e-4) == 0.0
+    assert wp._exact_ratio(lad, 1e-4, 1e-5) == 0.0
+
+
+def test_detuned_field_has_the_longer_period():
+    t = np.linspace(0.0, 1.0, 7)
+    s = np.linspace(0.0, 1.0, 7)
+    np.testing.assert_array_equal(wp.detuned_field(t, s * wp.DETUNE), wp.H(t, s))
+    assert wp.DETUNE != 1.0
