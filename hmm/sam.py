@@ -76,7 +76,7 @@ class _Averaged:
 def solve_sam(
     H: Callable, m0, *, T: float, N: int, eps: float, beta: float = 1.0, gamma: float = 1.0,
     t_eval=None, micro_steps_per_period: int = DEFAULT_SAM_MICRO_STEPS,
-    max_work: int = _checks.MAX_WORK,
+    field_bound: float | None = None, max_work: int = _checks.MAX_WORK,
 ) -> Solution:  # fmt: skip
     r"""The stroboscopic averaging method (SAM, Calvo et al. 2011) for (1.2): a rival beyond the paper.
 
@@ -136,6 +136,10 @@ def solve_sam(
         :math:`0.2\,\varepsilon^2` at :math:`T = 1`: a few per cent of it at
         :math:`\varepsilon = 10^{-3}`.
         Raise it for smaller :math:`\varepsilon`.
+    field_bound : float, optional
+        A bound of :math:`|\mathbf{H}|` on :math:`[0, T]\times[0, 1]` known in advance (> 0),
+        for the step limit; default: sampled by :func:`hmm.fields.field_bound` on a
+        :math:`32\times32` grid, whose 1,024 field evaluations are counted.
     max_work : int, default 1e8
         Refuse a run of more spin steps (micro and last RK4 steps, counted up front) than this.
 
@@ -147,7 +151,8 @@ def solve_sam(
         one-period micro runs, forward and backward), ``spin_steps`` (those and the steps of
         the last runs), ``field_evaluations`` (counted points; :math:`4n + 1` per value of
         :math:`\mathbf{F}` with :math:`n` micro steps per period, three per step of a last run,
-        and the :math:`32^2` of the field bound that sets the step, as in :func:`hmm.solve_dns`).
+        and the :math:`32^2` of the field bound that sets the step, as in :func:`hmm.solve_dns`,
+        unless ``field_bound`` is given).
     """
     _checks.field(H)
     m0 = _checks.unit_vector("m0", m0)
@@ -160,8 +165,12 @@ def solve_sam(
     t_eval = _checks.output_times(t_eval, T)
     t = np.linspace(0.0, T, N + 1) if t_eval is None else t_eval
 
+    if field_bound is not None:
+        field_bound = _checks.positive("field_bound", field_bound)
+
     H = fields.Counted(H)
-    h_max = rk4_step_limit(fields.field_bound(H, T), eps, beta, gamma, k)
+    bound = fields.field_bound(H, T) if field_bound is None else field_bound
+    h_max = rk4_step_limit(bound, eps, beta, gamma, k)
     n = int(np.ceil(eps / h_max - 1e-9))  # micro steps per period
     nodes = stroboscopic_floor(np.linspace(0.0, T, N + 1), eps)
     starts = stroboscopic_floor(t, eps)

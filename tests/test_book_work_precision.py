@@ -24,13 +24,10 @@ def test_best_dns_takes_the_cheapest_run_within_tol():
         (1e-3, 4): wp.Run(200, 3e-4),
         (1e-3, 8): wp.Run(400, 1e-4),
     }
-    assert wp.best_dns(1e-3, 4e-4, dns, {}) == (200, 4)
-    assert wp.best_dns(1e-3, 1e-5, dns, {}) is None
-    # below eps = 1e-4: the count (the largest over the phases) and the
-    # model c(k) eps
-    expected = (wp.phased_work(1e-5, 2), 2)
-    assert wp.best_dns(1e-5, 1e-5, dns, {2: 0.4}) == expected
-    assert expected[0] == max(wp.dns_work(e, 2) for e in wp.direct_eps(1e-5))
+    assert wp.best_dns(1e-3, 4e-4, dns) == (200, 4)
+    assert wp.best_dns(1e-3, 1e-5, dns) is None
+    # only runs at the eps asked count: nothing is modelled
+    assert wp.best_dns(1e-4, 1.0, dns) is None
 
 
 def test_ladder_ratio_is_zero_where_the_hmm_misses_tol():
@@ -38,12 +35,25 @@ def test_ladder_ratio_is_zero_where_the_hmm_misses_tol():
         (1e-3, 1e-3, "direct"): (1000, 2),
         (1e-3, 1e-3, "paper"): 250,
         (1e-3, 1e-3, "+ by parts"): None,
-        (1e-3, 1e-3, "+ gauss4"): (50, 10, 1e-4),
+        (1e-3, 1e-3, "+ gauss4"): (40, 10, 1e-4),
     }
     lad = wp.Ladder(runs, {})
     assert lad.ratio(1e-3, 1e-3, "paper") == 4.0
+    # all in: the run (40) and the choice (10)
     assert lad.ratio(1e-3, 1e-3, "+ gauss4") == 20.0
     assert lad.ratio(1e-3, 1e-3, "+ by parts") == 0.0
+
+
+def test_best_rival_is_the_cheapest_of_direct_and_sam():
+    runs = {
+        (1e-3, 1e-3, "direct"): (1000, 2),
+        (1e-3, 1e-3, "SAM"): (800, (20, 2), 5e-4),
+        (1e-4, 1e-4, "direct"): None,
+        (1e-4, 1e-4, "SAM"): None,
+    }
+    lad = wp.Ladder(runs, {})
+    assert lad.best_rival(1e-3, 1e-3) == (800, "SAM")
+    assert lad.best_rival(1e-4, 1e-4) == (None, "none")
 
 
 def test_chain_dns_work_uses_the_exchange_rate_bound():
@@ -72,3 +82,26 @@ def test_direct_eps_serves_the_output_and_pointwise_steps():
 def test_ratio_text_says_missed_for_zero():
     assert wp._ratio(0.0) == "missed"
     assert wp._ratio(41.2) == "41"
+
+
+def test_exact_ratio_counts_a_miss_or_refusal_as_zero():
+    runs = {
+        (1e-3, 1e-3, "SAM"): (800, (20, 2), 5e-4),
+        (1e-3, 1e-3, "exact"): (100, 100, 5e-4),  # all in: 200
+        (1e-4, 1e-4, "SAM"): (1500, (30, 2), 5e-5),
+        (1e-4, 1e-4, "exact"): (100, 100, 2e-4),  # misses 1e-4
+        (1e-4, 1e-5, "SAM"): (1500, (30, 2), 5e-5),
+        (1e-4, 1e-5, "exact"): None,  # refused
+    }
+    lad = wp.Ladder(runs, {})
+    assert wp._exact_ratio(lad, 1e-3, 1e-3) == 4.0
+    assert wp._exact_ratio(lad, 1e-4, 1e-4) == 0.0
+    assert wp._exact_ratio(lad, 1e-4, 1e-5) == 0.0
+
+
+def test_detuned_field_has_the_longer_period():
+    t = np.linspace(0.0, 1.0, 7)
+    s = np.linspace(0.0, 1.0, 7)
+    got = wp.detuned_field(t, s * wp.DETUNE)
+    np.testing.assert_allclose(got, wp.H(t, s), rtol=0, atol=1e-12)
+    assert wp.DETUNE != 1.0
