@@ -1122,8 +1122,7 @@ def chain_dns_work(eps: float, k: int, J: float) -> int:
     return 100 * 20 * int(np.ceil((CHAIN_T / 20) / h - 1e-9))
 
 
-@functools.lru_cache
-def _chain_dns(J: float, eps: float, k: int):
+def chain_dns(J: float, eps: float, k: int):
     """RK4 with k steps per period on the chain, at the output times."""
     return chain.solve_dns(
         fields.fig55,
@@ -1134,6 +1133,9 @@ def _chain_dns(J: float, eps: float, k: int):
         t_eval=CHAIN_T_OUT,
         dns_steps_per_eps=k,
     )
+
+
+_chain_dns = functools.lru_cache(chain_dns)  # both tolerances use a run
 
 
 def chain_direct(J: float, eps: float, s: dict, tol: float, ks=(2, 3, 4)):
