@@ -105,3 +105,54 @@ def test_detuned_field_has_the_longer_period():
     got = wp.detuned_field(t, s * wp.DETUNE)
     np.testing.assert_allclose(got, wp.H(t, s), rtol=0, atol=1e-12)
     assert wp.DETUNE != 1.0
+
+
+def _fake_race(hmm_error=1e-4, effect=1.2e-2):
+    """A chain race of made-up runs at the chapter's tolerances."""
+    runs = {}
+    for tol in wp.CHAIN_SETTINGS:
+        for e, spin in ((1e-3, 456_000), (1e-4, 4_506_000)):
+            runs[tol, e, "direct"] = wp.ChainRun(spin, 10_000, 1e-6, 3)
+            runs[tol, e, "hmm"] = wp.ChainRun(30_000, 4_000, hmm_error)
+    tols = list(wp.CHAIN_SETTINGS)
+    return wp.ChainRace(
+        15.0,
+        wp.CHAIN_SETTINGS,
+        runs,
+        dict.fromkeys(tols, effect),
+        dict.fromkeys(tols, 1e-7),
+        True,
+    )
+
+
+def test_chain_work_is_all_in():
+    stats = {"spin_steps": 30_400, "field_evaluations": 3_680}
+    assert wp.chain_work(stats) == 34_080
+    run = wp.ChainRun.worst([(stats, 1e-4), (dict(stats, spin_steps=10), 2e-4)])
+    assert (run.spin, run.evals, run.error, run.work) == (30_400, 3_680, 2e-4, 34_080)
+
+
+def test_chain_ratio_is_all_in_and_zero_where_the_hmm_misses():
+    race = _fake_race()
+    assert race.ratio(3e-4, 1e-4) == 4_516_000 / 34_000
+    assert _fake_race(hmm_error=5e-4).ratio(3e-4, 1e-3) == 0.0
+    assert "-" in wp.chain_tables(_fake_race(hmm_error=5e-4)).splitlines()[-1]
+
+
+def test_chain_claim_fails_where_the_exchange_does_not_matter():
+    claim = wp.chain_claim(_fake_race())
+    assert claim.verdict == "reproduced"
+    assert "exchange effect" in claim.parts[0].checks[0].what
+    small = wp._chain_setup_checks(_fake_race(effect=8.3e-4))
+    assert not small[0].holds and small[1].holds
+
+
+def test_space_mean_uses_the_layout_of_the_settings():
+    for s in wp.CHAIN_SETTINGS.values():
+        assert s["r"] >= 2
+        w = wp.chain.space_weights(wp.hmm.kernel(*s["space"]), s["r"])
+        assert np.count_nonzero(np.abs(w) > 1e-3) >= 5  # not (0, 1, 0)
+        m = np.tile([0.0, 0.6, 0.8], (100, 1))
+        got = wp.space_mean(m, s)
+        assert got.shape == (100 // (s["r"] + s["ell"]), 3)
+        assert np.allclose(got, [0.0, 0.6, 0.8])
