@@ -5,7 +5,8 @@ and its HMM in time and space (3.9)-(3.12): the set-up of Section 5.5,
 the error of the HMM against the space-time averages (3.9) of the
 direct simulation, a set-up where the exchange matters, the pollution
 of Remark 4, a field that varies along the chain, the work of Newton's
-method, and the figures and claims of the chapter.
+method, the decisive numbers at four phases of the macro step against
+the fast period, and the figures and claims of the chapter.
 """
 
 from __future__ import annotations
@@ -542,7 +543,7 @@ def nonuniform_figure(tavg_x, tavg1, sp):
 
 # --- the phase of the macro step ---
 PHASES = (0.0, 0.25, 0.5, 0.75)  # {Dt/eps'}; 0 is resonant
-# what the phase runs keep: (J, macro) of the runs at Dt = T/20
+# (J, macro) of the HMM runs at N = 20 behind the checks
 PHASE_RUNS = [
     (J, m) for J in (0.0, 1.0, 30.0) for m in ("midpoint", "gauss4")
 ]
