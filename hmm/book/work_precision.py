@@ -495,23 +495,33 @@ SAM_GRID = (  # (N, micro RK4 steps per period), cheapest first
 )  # fmt: skip
 
 
+def sam_runs(Hf, eps: float, N: int, k: int) -> list:
+    """SAM on ``T_OUT`` at the phases :func:`direct_eps` near ``eps``.
+
+    ``hmm.solve_sam`` with ``N`` macro steps and ``k`` micro steps per
+    period on the field ``Hf``; in SAM's favour its step bound is given
+    (``SAM_BOUND``), which saves the 1,024 field evaluations of
+    sampling it.
+    """
+    return [
+        hmm.solve_sam(
+            Hf, M0, T=T, N=N, eps=x, t_eval=T_OUT,
+            micro_steps_per_period=k, field_bound=SAM_BOUND,
+        )
+        for x in direct_eps(eps)
+    ]  # fmt: skip
+
+
 @functools.lru_cache
 def sam_phases(eps: float, N: int, k: int) -> Run:
     """SAM (``hmm.solve_sam``) on ``T_OUT`` against (4.3).
 
     At the phases :func:`direct_eps` of the output times (SAM's answer
     is m^eps, so its distance to the averaged solution depends on the
-    phase): the largest work (every field evaluation) and error. In
-    SAM's favour its step bound is given (``SAM_BOUND``), which saves
-    the 1,024 field evaluations of sampling it.
+    phase): the largest work (every field evaluation) and error
+    (:func:`sam_runs`).
     """
-    sols = [
-        hmm.solve_sam(
-            H, M0, T=T, N=N, eps=x, t_eval=T_OUT,
-            micro_steps_per_period=k, field_bound=SAM_BOUND,
-        )
-        for x in direct_eps(eps)
-    ]  # fmt: skip
+    sols = sam_runs(H, eps, N, k)
     return Run(
         max(x.stats["field_evaluations"] for x in sols),
         max(max_error(x.m, mbar_at(N_OUT)) for x in sols),
@@ -750,13 +760,7 @@ def detuned(lad: Ladder, tol: float, eps: float) -> dict:
         sols = chosen_runs(detuned_field, M0, T, c)
         out[name] = max(max_error(x.m, mbar_at(c.N)) for x in sols) / tol
     N, k = lad.runs[tol, eps, "SAM"][1]
-    sols = [
-        hmm.solve_sam(
-            detuned_field, M0, T=T, N=N, eps=x, t_eval=T_OUT,
-            micro_steps_per_period=k, field_bound=SAM_BOUND,
-        )
-        for x in direct_eps(eps)
-    ]  # fmt: skip
+    sols = sam_runs(detuned_field, eps, N, k)
     out["SAM"] = max(max_error(x.m, mbar_at(N_OUT)) for x in sols) / tol
     return out
 
@@ -1079,13 +1083,7 @@ def rival_race(race: Pointwise, settings, sam_settings, refs, mbar):
             label = f"N={N} K^({p},{q}) rho={rho:g} k={k}"
             runs[e, "HMM", label] = race.hmm[e, aim]
         for N, k in sam_settings:
-            sols = [
-                hmm.solve_sam(
-                    H, M0, T=T, N=N, eps=x, t_eval=T_OUT,
-                    micro_steps_per_period=k, field_bound=SAM_BOUND,
-                )
-                for x in direct_eps(e)
-            ]  # fmt: skip
+            sols = sam_runs(H, e, N, k)
             runs[e, "SAM", f"N={N} k={k}"] = Run(
                 max(x.stats["field_evaluations"] for x in sols),
                 max(map(max_error, [x.m for x in sols], refs[e])),
