@@ -22,19 +22,31 @@ at four origins of the phase; the achieved error at the worst origin is reported
 the resonances (:math:`f = 0`) and off them. Cost and work (issue 21): the chooser's own field
 evaluations against the chosen run's.
 
+All-in targets (issue 21): for each field and the four (tol, eps) of the work-precision
+chapter's targets (:data:`hmm.book.work_precision.SPIN_TARGETS`: 20, 200, 50 and 500 times), the
+robust choice run at the four phases of its macro step, and RK4 run at that eps at the four
+phases of the output step :math:`T/20` (``benchmarks/all_in.py``); the ratio of the direct work
+to the HMM's all-in work (worst run plus the chooser's own evaluations) against the target, and
+whether choosing costs at most the run.
+
 Chooser time: wall time of one call (after a first call that imports and caches). Run:
-``python benchmarks/choose_validation.py``.
+``python benchmarks/choose_validation.py [--only all-in]``; progress goes to stderr.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 import time
 
 import numpy as np
+from all_in import Problem, direct_rival, hmm_all_in, verdict
 
 import hmm
 from hmm import fields
+from hmm.book import work_precision as wp
+from hmm.measure import phase_shifted_eps
 from hmm.validation_fields import CASES
 
 TWO_PI = 2 * np.pi
@@ -122,6 +134,60 @@ def sweep_section() -> float:
     return largest
 
 
+def log(msg: str) -> None:
+    """Progress to stderr."""
+    print(f"[choose_validation {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+ALL_IN_HEAD = (
+    f"{'field':16s} {'tol':>6s} {'eps':>6s} {'k':>2s} {'direct':>9s} {'err/tol':>7s} {'N':>3s} "
+    f"{'run':>6s} {'cost':>5s} {'all-in':>6s} {'err/tol':>7s} {'ratio':>6s} {'target':>6s} "
+    f"{'verdict':>7s} {'cost<=run':>9s}"
+)
+
+
+def all_in_row(name: str, p: Problem, tol: float, eps: float, target: float) -> tuple:
+    """One all-in row: the text, the verdict and whether the choice costs at most the run."""
+    try:
+        h = hmm_all_in(p, tol, eps)
+    except ValueError:
+        return f"{name:16s} {tol:6.0e} {eps:6.0e}  refused", "FAIL", False
+    d = direct_rival(p, tol, phase_shifted_eps(eps, p.T / 20, ORIGINS))
+    ratio, result = verdict(d, h, tol, target)
+    direct = "floor > tol" if d is None else f"{d.k:2d} {d.work:9d} {d.error / tol:7.2f}"
+    shown = "-" if d is None else f"{ratio:6.0f}"
+    cheap = h.cost <= h.run
+    text = (
+        f"{name:16s} {tol:6.0e} {eps:6.0e} {direct:>20s} {h.choice.N:3d} {h.run:6d} {h.cost:5d} "
+        f"{h.work:6d} {h.error / tol:7.2f} {shown:>6s} {target:6.0f} {result:>7s} "
+        f"{'yes' if cheap else 'no':>9s}"
+    )
+    return text, result, cheap
+
+
+def all_in_section() -> None:
+    """Print the all-in targets on the fields no chapter uses, worst over phases."""
+    print("All-in targets (issue 21) on fields no chapter uses; worst over 4 phases each side")
+    print("direct: RK4 run at eps' near eps ({T/20/eps'} = 0, 1/4, 1/2, 3/4), cheapest k in 2..6")
+    print("with worst error <= tol against the averaged solution at t = jT/20 (work: its field")
+    print("evaluations); HMM: robust choice at eps, run at its step's 4 phases; all-in = worst run")
+    print("+ the chooser's cost; err/tol: worst error / tol; ratio = direct / all-in; floor > tol:")
+    print("no RK4 with k <= 6 reaches tol at every phase, the HMM wins by default (ratio -)")
+    print(ALL_IN_HEAD)
+    verdicts, cheap = [], []
+    for name, (H, gamma, M0, T) in CASES.items():
+        for (tol, eps), target in wp.SPIN_TARGETS.items():
+            log(f"all-in: {name}, tol {tol:.0e}, eps {eps:.0e}")
+            text, result, ok = all_in_row(name, Problem(H, gamma, M0, T), tol, eps, target)
+            print(text, flush=True)
+            verdicts.append(result)
+            cheap.append(ok)
+    print(
+        f"all-in targets met: {verdicts.count('PASS')} of {len(verdicts)}; "
+        f"choosing costs at most the run: {sum(cheap)} of {len(cheap)}\n"
+    )
+
+
 def line(tol, eps, row) -> str:
     if "refused" in row:
         reason = row["refused"]
@@ -146,11 +212,20 @@ HEADER = (
 )
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=("all-in",), help="run this section alone")
+    args = parser.parse_args(argv)
     hmm.choose_parameters(fields.fig51_left, fields.FIG54_M0, tol=1e-2, T=TWO_PI, eps=1e-3)
+    if args.only == "all-in":
+        all_in_section()
+        return
     print("# evals: stats['field_evaluations'] of the chosen solve_hmm run (= choice.work); cost:")
     print("# the chooser's own field evaluations; sec: the chooser's wall time\n")
+    log("resonance sweep")
     sweep_section()
+    all_in_section()
+    log("quadratures and modes")
     for quadrature in ("simpson", "parts"):
         print(f"Fig. 5.3 spin, robust, gauss4, quadrature={quadrature!r}")
         print(HEADER)
