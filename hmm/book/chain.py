@@ -861,11 +861,6 @@ def half_gain(res):
     return max(gains, key=lambda g: abs(g - 4.0))
 
 
-def _g4_at_20(sweep):
-    """The Gauss-Legendre error of the sweep at N = 20."""
-    return sweep.errors["gauss4"][sweep.Ns["gauss4"] == 20][0]
-
-
 def _g4_mz_off(res):
     """Largest distance of the mean m_z, Gauss-Legendre N = 20 from DNS."""
     g4 = res["sweep"].runs["gauss4", 20].m[:, :, 2].mean(axis=1)
