@@ -242,11 +242,21 @@ def restricted_flux_matrix_batch(
     """
 
     def restricted(part, s, Phi):
-        A = window_flux(H, part, s, Phi, micro, quadrature)
-        B = np.einsum("j,bjik->bik", kernel_weights(s, micro.kernel, micro.tau, micro.window), Phi)
-        return np.linalg.solve(B.mT, A.mT).mT  # A B^{-1} = (B^{-T} A^T)^T
+        return restricted_flux(window_flux(H, part, s, Phi, micro, quadrature), s, Phi, micro)
 
     return _in_chunks(H, t_a, micro, restricted)
+
+
+def restricted_flux(
+    A: np.ndarray, s: np.ndarray, Phi: np.ndarray, micro: MicroSettings
+) -> np.ndarray:
+    r""":math:`\mathcal{A}\mathcal{B}^{-1}`, :math:`\mathcal{B} = \sum_j w_j K_\tau(s_j - c)\,\Phi(s_j)`: the flux matrices ``A`` of the propagators ``Phi`` lifted by restriction.
+
+    ``A`` of shape ``(B, 3, 3)``, ``Phi`` of shape ``(B, len(s), 3, 3)``
+    (:func:`restricted_flux_matrix_batch`).
+    """
+    B = np.einsum("j,bjik->bik", kernel_weights(s, micro.kernel, micro.tau, micro.window), Phi)
+    return np.linalg.solve(B.mT, A.mT).mT  # A B^{-1} = (B^{-T} A^T)^T
 
 
 def damped_flux_batch(

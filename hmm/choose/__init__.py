@@ -8,8 +8,8 @@ error, probed) and :mod:`hmm.choose.search` (the search over the candidates).
 Given a field, a tolerance ``tol`` on :math:`\max_n|\mathbf{M}_n - \bar{\mathbf{m}}(t_n)|` against
 the averaged solution (4.3), and the problem (``T``, ``eps``, ``m0``, ``beta``, ``gamma``), pick the
 macro steps :math:`N`, the kernel :math:`K^{p,q}`, :math:`\rho = \tau/\varepsilon`, the micro steps
-per period and the flux quadrature with the fewest field evaluations whose *predicted* error is
-below ``safety * tol``. No HMM is run: the choice rests on a model of the computed flux matrix
+per period, the flux quadrature and the micro start (``lift``) with the fewest field evaluations
+whose *predicted* error is below ``safety * tol``. No HMM is run: the choice rests on a model of the computed flux matrix
 (:math:`\mathbf{F} = \mathcal{A}\mathbf{M}`, (3.7)), to first order in :math:`\varepsilon`,
 
 .. math::  \mathcal{A}(t) = {}& \beta\Big[D(0)\bar{\mathbf{H}}
@@ -17,6 +17,10 @@ below ``safety * tol``. No HMM is run: the choice rests on a model of the comput
            + \delta\mathbf{H}\Big]_\times \\
            & - \varepsilon\beta^2[\bar{\mathbf{H}}]_\times[\mathbf{Q}(t/\varepsilon)]_\times
            + (\text{micro error}),
+
+the phase term (the one with :math:`\mathbf{Q}`) only with the paper's micro start at
+:math:`\mathbf{M}` (``lift="none"``); the start lifted by restriction (``lift="restriction"``,
+:func:`hmm.upscaling.restricted_flux_matrix_batch`) removes it at no extra field evaluation,
 
 with :math:`\mathbf{h}_k` the harmonics of :math:`\mathbf{H}(t, \cdot)` (FFTs in :math:`s` at
 Chebyshev points in :math:`t`, :func:`hmm.choose.model.slow_harmonics`: the chooser's only field
@@ -30,8 +34,9 @@ on model fluxes (no micro problem; one batch, :func:`hmm.macro_scheme.batched_ma
 ``macro``
     the scheme on (4.3) against :math:`\bar{\mathbf{m}}`;
 ``floor``
-    the :math:`O(\varepsilon)` terms :math:`\delta\mathbf{H}` and :math:`\mathbf{Q}`: the floor of
-    the HMM, which no kernel or micro grid removes;
+    the :math:`O(\varepsilon)` terms :math:`\delta\mathbf{H}` and (``lift="none"``) :math:`\mathbf{Q}`:
+    the floor of the HMM, which no kernel or micro grid removes
+    (:func:`hmm.choose.model.floor_terms`);
 ``averaging``
     :math:`|1 - D(0)|R_0 + \sum_k (|D(k)| + \varepsilon r_k|D'(k)|/2\pi)R_k
     + \tfrac12\tau^2|\mu_2|R_2`, with :math:`R_k` the response of the solution to the harmonic
@@ -56,10 +61,11 @@ pattern within a step (:func:`hmm.choose.model.resonances`), at eight origins, w
 and the responses). Other periods give phase sequences between these, which the sequences sample
 but do not bound.
 
-The model is that of the paper's HMM, :func:`hmm.solve_hmm` with ``lift="none"`` and
-``drift="paper"``, measured against the solution of (4.3). The options ``lift="restriction"``
-and ``drift="second_order"`` remove the phase term and change the drift, aiming at the second-order
-average that :func:`hmm.reconstruct` needs; their errors against (4.3) are not what this predicts.
+The model is that of :func:`hmm.solve_hmm` with the paper's macro model (``drift="paper"``)
+and either micro start, measured against the solution of (4.3); both starts are candidates
+unless ``lift`` is given, and the cheaper wins (the lifted one on a tie). The option
+``drift="second_order"`` changes the drift, aiming at the second-order average that
+:func:`hmm.reconstruct` needs; its error against (4.3) is not what this predicts.
 """
 
 from .model import FieldModel, Grid, Responses

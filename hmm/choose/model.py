@@ -84,12 +84,13 @@ def _chebyshev_fit(values: np.ndarray) -> np.ndarray:
 def slow_harmonics(H: Callable, T: float, level: float) -> SlowHarmonics:
     r"""The harmonics :math:`\mathbf{h}_k(t)` on :math:`[-T/20, 21T/20]` as Chebyshev series in :math:`t`.
 
-    At the 9 Chebyshev-Lobatto points of degree 8 in :math:`t`, the FFT length in :math:`s`
-    doubles (nested) from 16 while a harmonic in the upper quarter of the computed ones
-    (:math:`k \ge 3n_s/8`) exceeds ``level`` at any of them (:func:`_resolved_in_s`). Then each
-    harmonic gets its own series: a harmonic whose series has no coefficient above ``level``/8
-    in its upper quarter is resolved (cut to its lower three quarters; the eighth because the
-    model field's error adds up the errors of the harmonics, each cut at its own degree), and
+    At the 3 Chebyshev-Lobatto points of degree :math:`n_t = 2` in :math:`t` (the ends and the
+    middle), the FFT length in :math:`s` doubles (nested) from 16 while a harmonic in the upper
+    quarter of the computed ones (:math:`k \ge 3n_s/8`) exceeds ``level`` at any of them
+    (:func:`_resolved_in_s`). Then each harmonic gets its own series: a harmonic whose series has
+    no coefficient above ``level``/8 of degree :math:`\ge \lfloor 3n_t/4\rfloor` is resolved
+    (its series kept up to that degree; the eighth because the model field's error adds up the
+    errors of the harmonics, each cut at its own degree), and
     the points in :math:`t` double (nested) for the others only. At the new points the field is
     sampled at just enough :math:`s` for the harmonics still open, after the resolved ones are
     taken out of the samples (:func:`_open_harmonics`): a harmonic that is constant in
@@ -102,7 +103,7 @@ def slow_harmonics(H: Callable, T: float, level: float) -> SlowHarmonics:
     def points(n):
         return 0.5 * (a + b) + 0.5 * (b - a) * np.cos(np.pi * np.arange(n + 1) / n)
 
-    n_t = 8
+    n_t = 4
     h = _fourier(_resolved_in_s(H, points(n_t), level))  # (n_t + 1, K, 3)
     series = SlowHarmonics(np.zeros((1,) + h.shape[1:], complex), a, b, points(n_t))
     open_ = np.arange(h.shape[1])  # the harmonics not yet resolved in t
@@ -236,13 +237,14 @@ def resonances(t: np.ndarray, ratio: float, dt: float) -> np.ndarray:
 class Responses:
     r"""What the model fluxes do to the solution for one :math:`N` (see :func:`macro_responses`).
 
-    ``macro`` and ``floor`` are errors; ``R`` the responses to :math:`\bar{\mathbf{H}}` (entry 0)
+    ``macro`` is an error and ``floors`` the floor per micro start (``lift``,
+    :func:`floor_terms`); ``R`` the responses to :math:`\bar{\mathbf{H}}` (entry 0)
     and to each harmonic of ``harmonics`` (per unit factor :math:`D`), and ``R2`` the response
     to :func:`window_curvature`; all maxima over the macro times (and phase sequences).
     """
 
     macro: float
-    floor: float
+    floors: dict
     R: np.ndarray
     R2: float
 
@@ -254,8 +256,8 @@ def macro_responses(
     r"""Run the macro scheme with :math:`N` steps on the model fluxes, all in one batch.
 
     Members: the averaged flux :math:`\beta[\bar{\mathbf{H}}]_\times` (against ``mbar``: the
-    macro error); plus the :math:`O(\varepsilon)` terms (the drift :math:`-\beta\varepsilon\mathbf{c}` of :func:`hmm.averaging.drift`,
-    the primitive of :func:`hmm.averaging.antiderivative`; the floor); plus :math:`\eta\,\mathcal{C}` (:func:`window_curvature`),
+    macro error); plus the :math:`O(\varepsilon)` terms (the floors, :func:`floor_terms`); plus
+    :math:`\eta\,\mathcal{C}` (:func:`window_curvature`),
     :math:`\eta\beta[\bar{\mathbf{H}}]_\times` and :math:`\eta\beta[2\mathrm{Re}(\mathbf{h}_k e^{2\pi ik\phi})]_\times`
     for each ``active`` harmonic (responses, divided by :math:`\eta`), for every phase sequence
     of :func:`phase_sets`.
@@ -263,31 +265,47 @@ def macro_responses(
     t = np.linspace(0.0, T, N + 1)
     ts = stage_times(t, macro).reshape(-1)
     h = harmonics(ts)  # (n, K, 3)
-    Hbar = np.real(h[:, 0])
     phases = phase_sets(ts, eps, T, robust, T / N)  # (P, n)
-    A0 = beta * cross_matrix(Hbar)
-    shift = -beta * eps * drift(h)  # the second-order drift of the flux
-    tail = beta * cross_matrix(shift) - eps * beta**2 * (
-        cross_matrix(Hbar) @ cross_matrix(antiderivative(h, phases))
-    )  # (P, n, 3, 3)
+    A0 = beta * cross_matrix(np.real(h[:, 0]))
+    tails = floor_terms(h, phases, eps, beta)
     waves = 2 * np.real(
         h[None, :, active] * np.exp(2j * np.pi * phases[..., None] * active)[..., None]
     )
     perturbations = np.concatenate(
         [
             [np.zeros_like(A0)],
-            tail,
+            *tails.values(),
             _ETA * np.stack([window_curvature(harmonics, ts, beta), A0]),
             _ETA * beta * cross_matrix(np.moveaxis(waves, 2, 1).reshape(-1, len(ts), 3)),
         ]
     )
-    P = len(phases)
     A = (A0 + perturbations).reshape(len(perturbations), N, -1, 3, 3)
     m = batched_march(M0, A, T / N, gamma / beta, macro)
     gap = np.linalg.norm(m[1:] - m[0], axis=-1).max(axis=-1)
-    R = np.concatenate([[gap[P + 1]], gap[P + 2 :].reshape(P, -1).max(axis=0)]) / _ETA
+    ends = np.cumsum([len(x) for x in tails.values()])
+    floors = dict(zip(tails, np.split(gap[: ends[-1]], ends[:-1]), strict=True))
+    F = ends[-1]
+    R = np.concatenate([[gap[F + 1]], gap[F + 2 :].reshape(len(phases), -1).max(axis=0)]) / _ETA
     macro_error = np.linalg.norm(m[0] - mbar(t), axis=-1).max()
-    return Responses(float(macro_error), float(gap[:P].max()), R, float(gap[P] / _ETA))
+    return Responses(
+        float(macro_error), {k: float(v.max()) for k, v in floors.items()}, R, float(gap[F] / _ETA)
+    )
+
+
+def floor_terms(h: np.ndarray, phases: np.ndarray, eps: float, beta: float) -> dict:
+    r"""The :math:`O(\varepsilon)` terms of the flux matrix at the stage times, per micro start.
+
+    ``"restriction"`` (the lifted start, :func:`hmm.upscaling.restricted_flux`): the second-order
+    drift :math:`\beta[-\beta\varepsilon\mathbf{c}]_\times` (:func:`hmm.averaging.drift`),
+    shape ``(1, n, 3, 3)``; ``"none"`` (the paper's start at :math:`\mathbf{M}`): plus the phase
+    term :math:`-\varepsilon\beta^2[\bar{\mathbf{H}}]_\times[\mathbf{Q}(\phi)]_\times`
+    (:func:`hmm.averaging.antiderivative`) for each phase sequence, shape ``(P, n, 3, 3)``.
+    """
+    drift_term = beta * cross_matrix(-beta * eps * drift(h))[None]
+    phase_term = (
+        eps * beta**2 * (cross_matrix(np.real(h[:, 0])) @ cross_matrix(antiderivative(h, phases)))
+    )
+    return {"restriction": drift_term, "none": drift_term - phase_term}
 
 
 def window_curvature(harmonics: SlowHarmonics, t: np.ndarray, beta: float) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 from ..kernels import Kernel
 from ..ll_equation import cross_matrix
 from ..micro import MicroSettings, propagators
-from ..upscaling import harmonic_rows, quadrature_weights, window_flux
+from ..upscaling import harmonic_rows, quadrature_weights, restricted_flux, window_flux
 from .model import Grid, SlowHarmonics
 
 REFERENCE_FACTOR = 4
@@ -30,7 +30,8 @@ class MicroProbe:
     probe a candidate that fails with the smallest error probed so far at its steps per period
     (:meth:`least`): that can make the choice dearer, never less accurate.
 
-    The micro problems are solved on the model field :meth:`SlowHarmonics.field
+    With ``lift="restriction"`` the flux matrices are those of the lifted micro start,
+    :func:`hmm.upscaling.restricted_flux` (the propagators are shared). The micro problems are solved on the model field :meth:`SlowHarmonics.field
     <hmm.choose.model.SlowHarmonics.field>`, the field's harmonics resolved to well below what the
     tolerance allows: the probe costs no field evaluations. The micro error is that of the
     Magnus steps on a field with these harmonics; what the model field leaves out is below the
@@ -45,28 +46,31 @@ class MicroProbe:
         self._propagators: dict = {}
         self._errors: dict = {}
 
-    def __call__(self, K: Kernel, grid: Grid, quadrature: str) -> float:
-        key = (K.p, K.q, grid, quadrature)
+    def __call__(self, K: Kernel, grid: Grid, quadrature: str, lift: str = "none") -> float:
+        key = (K.p, K.q, grid, quadrature, lift)
         if key not in self._errors:
             fine = REFERENCE_FACTOR * grid.micro_steps_per_eps
             ref = Grid(REFERENCE_FACTOR * grid.n, grid.rho, fine)
-            gap = self._unexplained(K, grid, quadrature) - self._unexplained(K, ref, "simpson")
+            gap = self._unexplained(K, grid, quadrature, lift)
+            gap = gap - self._unexplained(K, ref, "simpson", lift)
             self._errors[key] = float(np.linalg.norm(gap, ord=2, axis=(1, 2)).max())
         return self._errors[key]
 
-    def least(self, micro_steps_per_eps: int, quadrature: str) -> float:
-        """The smallest error probed so far with ``micro_steps_per_eps`` and ``quadrature`` (0 if none)."""
+    def least(self, micro_steps_per_eps: int, quadrature: str, lift: str = "none") -> float:
+        """The smallest error probed so far with ``micro_steps_per_eps``, ``quadrature`` and ``lift`` (0 if none)."""
         probed = [
-            e for (_, _, grid, quad), e in self._errors.items()
-            if grid.micro_steps_per_eps == micro_steps_per_eps and quad == quadrature
+            e for (_, _, grid, quad, lf), e in self._errors.items()
+            if (grid.micro_steps_per_eps, quad, lf) == (micro_steps_per_eps, quadrature, lift)
         ]  # fmt: skip
         return min(probed, default=0.0)
 
-    def _unexplained(self, K: Kernel, grid: Grid, quadrature: str) -> np.ndarray:
+    def _unexplained(self, K: Kernel, grid: Grid, quadrature: str, lift: str) -> np.ndarray:
         """The flux matrices at the probe times less their leading-order model."""
         micro = dataclasses.replace(self._micro(grid), kernel=K)
         s, Phi = self._solve(grid)
         A = window_flux(self.H, self.times, s, Phi, micro, quadrature)
+        if lift == "restriction":
+            A = restricted_flux(A, s, Phi, micro)
         k = np.arange(self.h.shape[1])
         unit = MicroSettings(1.0, grid.rho, K, 1.0, grid.micro_steps_per_eps, "magnus4", "centred")
         x, rows = harmonic_rows(k.astype(float), unit, quadrature)

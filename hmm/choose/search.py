@@ -2,6 +2,7 @@ r"""The search for the cheapest HMM set-up whose predicted error meets the toler
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from .. import _checks, fields
 from ..kernels import Kernel, kernel
+from ..macro import LIFTS
 from ..macro_scheme import MACRO_SCHEMES, stages
 from ..upscaling import QUADRATURES
 from .model import FieldModel, Grid, Responses, averaging_coefficients, field_model, macro_responses
@@ -27,6 +29,8 @@ N_GRID = {
                  384, 512, 640, 768, 1024, 1280, 1536, 2048, 2560, 3072, 4096),
 }  # fmt: skip
 """Macro step counts the chooser considers, per macro scheme."""
+LIFTS_TRIED = ("restriction", "none")
+"""Micro starts the chooser considers by default (:func:`hmm.solve_hmm`'s ``lift``), preferred first."""
 MAX_STEP = 2.5
 r"""Largest :math:`\Delta t\,\max|\bar{\mathbf{H}}|\sqrt{\beta^2+\gamma^2}` considered (Newton's basin)."""
 
@@ -40,7 +44,8 @@ class ErrorSplit:
     macro : float
         The macro scheme on the averaged equation (4.3), :math:`E_{\rm macro}`.
     floor : float
-        The :math:`O(\varepsilon)` floor of the HMM: second-order drift and phase terms.
+        The :math:`O(\varepsilon)` floor of the HMM: the second-order drift, and the phase term
+        of the paper's micro start (``lift="none"``).
     averaging : float
         The kernel average on the micro grid, :math:`\sum_k |D(k)| R_k` and the slow terms.
     micro : float
@@ -78,6 +83,9 @@ class Choice:
         :math:`\varepsilon/` ``micro_steps_per_eps``).
     quadrature : str
         Flux quadrature, ``"simpson"`` or ``"parts"``.
+    lift : str
+        The micro start, ``"restriction"`` (lifted so that its kernel average is
+        :math:`\mathbf{M}`) or ``"none"`` (the paper's: :math:`\mathbf{M}` itself).
     T, eps, beta, gamma, tol : float
         The problem and the tolerance asked for.
     robust : bool
@@ -99,6 +107,7 @@ class Choice:
     rho: float
     micro_steps_per_eps: int
     quadrature: str
+    lift: str
     T: float
     eps: float
     beta: float
@@ -117,21 +126,22 @@ class Choice:
     def solve_kwargs(self) -> dict:
         """Keywords for :func:`hmm.solve_hmm`: ``hmm.solve_hmm(H, m0, T=T, **choice.solve_kwargs())``.
 
-        They pin what the error model assumes: the Magnus micro steps, the paper's micro start
-        (``lift="none"``) and macro model (``drift="paper"``).
+        They pin what the error model assumes: the Magnus micro steps, the micro start
+        (``lift``) and the paper's macro model (``drift="paper"``).
         """
         return dict(
             N=self.N, eps=self.eps, tau=self.tau, kernel=self.kernel, beta=self.beta,
             gamma=self.gamma, macro=self.macro, micro_method="magnus4",
-            micro_steps_per_eps=self.micro_steps_per_eps, quadrature=self.quadrature, lift="none",
-            drift="paper",
+            micro_steps_per_eps=self.micro_steps_per_eps, quadrature=self.quadrature,
+            lift=self.lift, drift="paper",
         )  # fmt: skip
 
     def __str__(self) -> str:
         p = self.predicted
         return (
             f"{self.macro} N={self.N} K^{{{self.kernel.p},{self.kernel.q}}} rho={self.rho:.4g} "
-            f"micro_steps_per_eps={self.micro_steps_per_eps} {self.quadrature}: {self.work} field evaluations; "
+            f"micro_steps_per_eps={self.micro_steps_per_eps} {self.quadrature} lift={self.lift}: "
+            f"{self.work} field evaluations; "
             f"predicted {p.total:.2e} (macro {p.macro:.1e}, floor {p.floor:.1e}, averaging "
             f"{p.averaging:.1e}, micro {p.micro:.1e}); chooser cost {self.cost}"
         )
@@ -154,6 +164,7 @@ def window_evaluations(n: int, quadrature: str) -> int:
 def choose_parameters(
     H: Callable, m0, *, tol: float, T: float, eps: float, beta: float = 1.0, gamma: float = 1.0,
     macro: str = "gauss4", robust: bool = True, quadrature: str | None = None,
+    lift: str | None = None,
     kernels: Sequence[tuple[int, int]] = KERNELS, micro_steps: Sequence[int] = MICRO_STEPS,
     rho_max: float = 24.0, safety: float = 0.8,
 ) -> Choice:  # fmt: skip
@@ -183,6 +194,10 @@ def choose_parameters(
         uses the exact averaging factors and phases, which may rest on a zero of :math:`D`.
     quadrature : {"simpson", "parts"}, optional
         Flux quadrature; default: both are candidates (``"parts"`` for ``q >= 0`` kernels).
+    lift : {"restriction", "none"}, optional
+        Micro start of the HMM (:func:`hmm.solve_hmm`'s ``lift``): ``"restriction"`` removes the
+        phase term of the :math:`O(\varepsilon)` floor at no extra field evaluation;
+        ``"none"`` is the paper's. Default: both are candidates (:data:`LIFTS_TRIED`).
     kernels : sequence of (p, q), default :data:`KERNELS`
         Candidate kernels.
     micro_steps : sequence of int, default :data:`MICRO_STEPS`
@@ -212,6 +227,7 @@ def choose_parameters(
     beta, gamma = _checks.constants(beta, gamma)
     macro = _checks.choice("macro", macro, MACRO_SCHEMES)
     robust = _checks.flag("robust", robust)
+    lifts = LIFTS_TRIED if lift is None else (_checks.choice("lift", lift, tuple(LIFTS)),)
     quadratures, candidates, micro_steps = _candidates(quadrature, kernels, micro_steps)
     rho_max = _checks.positive("rho_max", rho_max)
     safety = _checks.positive("safety", safety)
@@ -224,7 +240,7 @@ def choose_parameters(
     model = field_model(counted, m0, T=T, beta=beta, gamma=gamma, level=1e-2 * budget)
     probe = MicroProbe(model.harmonics, T, eps, beta)
     options = _options(micro_steps, rho_max, quadratures)
-    search = Search(model, probe, candidates, options, budget)
+    search = Search(model, probe, candidates, options, budget, lifts)
     for N in N_GRID[macro]:
         if search.done(N, stages(macro)):
             break
@@ -236,10 +252,10 @@ def choose_parameters(
             search.cheapest(N, r, stages(macro), eps, robust)
     if search.best is None:
         raise ValueError(search.refusal(tol, macro, eps))
-    N, K, grid, quad, split, work = search.best
+    N, K, grid, quad, lift, split, work = search.best
     return Choice(
-        macro, N, K, grid.rho, grid.micro_steps_per_eps, quad, T, eps, beta, gamma, tol, robust, split,
-        work, counted.points,
+        macro, N, K, grid.rho, grid.micro_steps_per_eps, quad, lift, T, eps, beta, gamma, tol,
+        robust, split, work, counted.points,
     )  # fmt: skip
 
 
@@ -269,12 +285,14 @@ def _candidates(quadrature, kernels, micro_steps) -> tuple[tuple, list[Kernel], 
 class Search:
     """The search for the cheapest set-up: the best so far, and what the refusal message needs."""
 
-    def __init__(self, model: FieldModel, probe: MicroProbe, kernels, options, budget: float):
+    def __init__(
+        self, model: FieldModel, probe: MicroProbe, kernels, options, budget: float, lifts
+    ):
         self.model, self.probe, self.kernels, self.options = model, probe, kernels, options
-        self.budget = budget
-        self.best = None  # (N, kernel, grid, quadrature, ErrorSplit, work)
+        self.budget, self.lifts = budget, lifts
+        self.best = None  # (N, kernel, grid, quadrature, lift, ErrorSplit, work)
         self.first = None  # the smallest N that leaves room for the averaging
-        self.floor = np.inf
+        self.floor = np.inf  # the least floor over N and lifts
         self.closest = np.inf  # least (averaging + micro) / room seen
         self.blocked = 0  # N in a row at which the floor alone fills the budget
         self._tables: dict = {}
@@ -291,16 +309,24 @@ class Search:
         return self.best is not None and N * stages * self.options[0][0] >= self.best[-1]
 
     def cheapest(self, N: int, r: Responses, stages: int, eps: float, robust: bool) -> None:
-        """Try every grid and quadrature for :math:`N` steps in order of work; keep the first that fits."""
-        self.floor = min(self.floor, r.floor)
-        room = self.budget - r.macro - r.floor
-        self.blocked = self.blocked + 1 if r.floor >= self.budget > 100 * r.macro else 0
-        if room <= 0:
+        """For each lift with room left, the cheapest grid and quadrature for :math:`N` steps."""
+        floor = min(r.floors[lift] for lift in self.lifts)
+        self.floor = min(self.floor, floor)
+        self.blocked = self.blocked + 1 if floor >= self.budget > 100 * r.macro else 0
+        if self.budget - r.macro - floor <= 0:
             return
         self.first = N if self.first is None else self.first
         R = np.concatenate([r.R, [r.R2]])
+        for lift in self.lifts:
+            split = ErrorSplit(r.macro, r.floors[lift], 0.0, 0.0)
+            if self.budget - split.macro - split.floor > 0:
+                self._cheapest_with(N, R, split, lift, stages * N, eps, robust)
+
+    def _cheapest_with(self, N, R, split, lift, stage_count, eps, robust) -> None:
+        """Try every grid and quadrature in order of work; keep the first that fits and beats the best."""
+        room = self.budget - split.macro - split.floor
         for per_window, _, _, grid, quad in self.options:
-            work = N * stages * per_window
+            work = stage_count * per_window
             if self.best is not None and work >= self.best[-1]:
                 return
             usable = [K for K in self.kernels if quad == "simpson" or K.q >= 0]
@@ -311,21 +337,25 @@ class Search:
                 )
             averaging = self._tables[key] @ R
             found = _first_passing(
-                usable, averaging, room, self.probe, grid, quad, self.model.sensitivity
+                usable, averaging, room, self.probe, (grid, quad, lift), self.model.sensitivity
             )
             if found is None:
                 self.closest = min(self.closest, averaging.min() / room)
                 continue
             K, E_avg, E_micro = found
-            self.best = (N, K, grid, quad, ErrorSplit(r.macro, r.floor, E_avg, E_micro), work)
+            split = dataclasses.replace(split, averaging=E_avg, micro=E_micro)
+            self.best = (N, K, grid, quad, lift, split, work)
             return
 
     def refusal(self, tol: float, macro: str, eps: float) -> str:
         """Why no candidate meets ``tol``, and what to change."""
         if self.floor >= self.budget:
+            terms = "second-order drift" + (
+                "" if "restriction" in self.lifts else " and phase terms"
+            )
             return (
                 f"tol = {tol:g} is below the floor of the HMM at eps = {eps:g}: the O(eps) error "
-                f"of the flux (second-order drift and phase terms) alone is predicted as "
+                f"of the flux ({terms}) alone is predicted as "
                 f"{self.floor:.2e}, at or above safety * tol = {self.budget:.2e} (the share of tol "
                 f"the prediction may use), and no kernel, window or micro grid removes it; ask "
                 f"for tol >= {self.floor / self.budget * tol:.2e} or a smaller eps (the floor "
@@ -344,13 +374,17 @@ class Search:
         )
 
 
-def _first_passing(usable, averaging, room, probe, grid, quad, scale):
-    """The kernel with the least predicted error among those whose averaging and micro errors fit ``room``."""
+def _first_passing(usable, averaging, room, probe, setup, scale):
+    """The kernel with the least predicted error among those whose averaging and micro errors fit ``room``.
+
+    ``setup`` is ``(grid, quadrature, lift)``.
+    """
+    grid, quad, lift = setup
     passing = []
     for i in np.argsort(averaging):
-        if averaging[i] + scale * probe.least(grid.micro_steps_per_eps, quad) >= room:
+        if averaging[i] + scale * probe.least(grid.micro_steps_per_eps, quad, lift) >= room:
             break
-        E_micro = scale * probe(usable[i], grid, quad)
+        E_micro = scale * probe(usable[i], grid, quad, lift)
         if averaging[i] + E_micro <= room:
             passing.append((averaging[i] + E_micro, i, E_micro))
     if not passing:
