@@ -26,6 +26,7 @@ refused: its outcome could differ on another machine.
 from __future__ import annotations
 
 import html
+import math
 import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
@@ -70,7 +71,8 @@ class Check:
             raise ValueError(f"rule must be '<', '>' or 'in', got {self.rule!r}")
         edges = self.limit if self.rule == "in" else (self.limit,)
         for edge in edges:
-            if abs(float(self.value) - edge) <= _FRAGILE * max(abs(edge), abs(float(self.value))):
+            gap = abs(float(self.value) - edge)
+            if math.isfinite(gap) and gap <= _FRAGILE * max(abs(edge), abs(float(self.value))):
                 raise ValueError(
                     f"{self.what}: {self.value!r} sits on the threshold {edge!r}; "
                     "the outcome could differ on another machine"

@@ -181,6 +181,7 @@ def test_claim_refuses_fragile_thresholds_and_bad_input():
     with pytest.raises(ValueError, match="not both"):
         Claim("x", "s", "m")
     assert _check(0.9, "in", (0.8, 1.2)).holds and not _check(1.3, "in", (0.8, 1.2)).holds
+    assert not _check(float("inf"), "<").holds  # far from any threshold: not fragile
 
 
 def test_formula_shows_latex_and_stable_text():
