@@ -198,7 +198,7 @@ def line(tol, eps, row) -> str:
     c = row["choice"]
     setup = (
         f"N={c.N:<3d} K^{{{c.kernel.p},{c.kernel.q}}} rho={c.rho:<6.4g} k={c.micro_steps_per_eps:<2d} "
-        f"{c.quadrature}"
+        f"{c.quadrature} {'lifted' if c.lift == 'restriction' else 'paper start'}"
     )
     return (
         f"{tol:6.0e} {eps:6.0e}  {setup:49s} {c.predicted.total:8.2e} {row['error']:8.2e} "
