@@ -99,6 +99,15 @@ def test_exact_ratio_counts_a_miss_or_refusal_as_zero():
     assert wp._exact_ratio(lad, 1e-4, 1e-5) == 0.0
 
 
+def test_choosing_costs_at_most_the_run_counts_a_tie_as_a_pass():
+    runs = {(*k, "exact"): (80, 80, 1e-5) for k in wp.SPIN_TARGETS}
+    assert wp._cost_part(wp.Ladder(runs, {}), "exact").holds
+    runs[1e-3, 1e-3, "exact"] = (80, 81, 1e-5)  # one evaluation over
+    assert not wp._cost_part(wp.Ladder(runs, {}), "exact").holds
+    runs[1e-3, 1e-3, "exact"] = None  # refused: nothing to compare
+    assert not wp._cost_part(wp.Ladder(runs, {}), "exact").holds
+
+
 def test_detuned_field_has_the_longer_period():
     t = np.linspace(0.0, 1.0, 7)
     s = np.linspace(0.0, 1.0, 7)
