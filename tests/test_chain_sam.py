@@ -6,7 +6,9 @@ import pytest
 import hmm
 import hmm.chain as chain
 from hmm import fields
-from hmm.chain.sam import macro_step_limit
+from hmm.book import work_precision as wp
+from hmm.chain import sam as chain_sam
+from hmm.chain.sam import largest_macro_step, macro_step_limit
 from hmm.measure import fit_loglog, max_error
 
 H = fields.fig55
@@ -108,15 +110,35 @@ def test_a_spatial_field_counts_every_particle():
     assert spatial.stats["field_evaluations"] == N_SPINS * evals
 
 
-def test_the_macro_step_is_bounded():
-    """At the step limit the run is stable; one step fewer is refused, naming the N needed."""
-    T, eps, J_stiff = 0.5, 1e-3, 20.0
-    need = int(np.ceil(T / macro_step_limit(3.0, J_stiff, 1.0, 1.0)))  # max|H| = 3
+@pytest.mark.parametrize("eps, need", [(1e-3, 24), (1e-2, 25)])
+def test_the_macro_step_is_bounded(eps, need):
+    """At the step limit the run is stable; one step fewer is refused, naming the N needed.
+
+    J = 20, max|H| = 3: steps up to 0.0213. At eps = 1e-3 that is T/N <= limit; at 1e-2
+    N = 24 is refused, its steps snapped to 0.02 and 0.03.
+    """
+    T, J_stiff = 0.5, 20.0
+    limit = macro_step_limit(3.0, J_stiff, 1.0, 1.0)
+    assert np.ceil(T / limit) == 24
+    assert largest_macro_step(T, 24, 1e-2) == pytest.approx(0.03)
     kw = dict(T=T, eps=eps, J=J_stiff, micro_steps_per_period=3)
     sol = chain.solve_sam(H, M0, N=need, **kw)
-    assert np.all(np.abs(np.linalg.norm(sol.m, axis=-1) - 1) < 1e-3)
+    assert np.all(np.abs(np.linalg.norm(sol.m, axis=-1) - 1) < 1e-2)  # RK4 keeps |m| roughly
     with pytest.raises(ValueError, match=f"N must be >= {need} for a stable macro"):
         chain.solve_sam(H, M0, N=need - 1, **kw)
+    with pytest.raises(ValueError, match="eps must be < 0.0213 for a stable macro"):
+        chain.solve_sam(H, M0, **dict(kw, N=need, eps=0.03))
+
+
+def test_the_bound_is_within_a_factor_two_of_a_real_instability(monkeypatch):
+    """Unchecked, 16 steps where the bound asks for 24 (T/N = 1.47 times its limit) blow up."""
+    monkeypatch.setattr(chain_sam, "MACRO_STABILITY", 1e3)
+    kw = dict(T=0.5, eps=1e-3, J=20.0, micro_steps_per_period=3)
+    with (
+        pytest.raises(ValueError, match="the chain SAM produced NaN or inf"),
+        np.errstate(all="ignore"),
+    ):
+        chain.solve_sam(H, M0, N=16, **kw)
 
 
 @pytest.mark.parametrize(
@@ -144,3 +166,49 @@ def test_bad_input_raises(kwargs, match):
     args = dict(H=H, m0=M0, T=1.0, N=8, eps=0.01, J=J) | kwargs
     with pytest.raises(ValueError, match=match):
         chain.solve_sam(args.pop("H"), args.pop("m0"), **args)
+
+
+# --- SAM in the chapter's chain race (hmm.book.work_precision) ------------
+
+
+def _race(sam_work=150_000, sam_error=1e-6, hmm_work=(30_000, 4_000)):
+    """A chain race of made-up runs: RK4, SAM and the HMM."""
+    runs = {}
+    for tol in wp.CHAIN_SETTINGS:
+        for e, spin in ((1e-3, 456_000), (1e-4, 4_506_000)):
+            runs[tol, e, "direct"] = wp.ChainRun(spin, 10_000, 1e-6, 3)
+            runs[tol, e, "sam"] = wp.ChainRun(sam_work - 4_000, 4_000, sam_error, 3, 60)
+            runs[tol, e, "hmm"] = wp.ChainRun(*hmm_work, 1e-4)
+    tols = list(wp.CHAIN_SETTINGS)
+    effect, target = dict.fromkeys(tols, 1.2e-2), dict.fromkeys(tols, 1e-7)
+    return wp.ChainRace(15.0, wp.CHAIN_SETTINGS, runs, effect, target, True, wp.CHAIN_SAM_K)
+
+
+def test_the_race_is_against_the_cheaper_rival_within_tol():
+    race = _race()
+    assert race.best_rival(1e-3, 1e-4) == (150_000, "SAM")
+    assert race.ratio(1e-3, 1e-4) == 150_000 / 34_000
+    assert race.ratio(1e-3, 1e-4, "direct") == 4_516_000 / 34_000
+    missing = _race(sam_error=5e-4)  # SAM misses 3e-4, not 1e-3
+    assert missing.best_rival(3e-4, 1e-3) == (466_000, "RK4")
+    assert missing.best_rival(1e-3, 1e-3) == (150_000, "SAM")
+    race_table = wp.chain_tables(missing).split("\n\n")[1].splitlines()
+    assert "misses" in race_table[-1] and "(RK4)" in race_table[-1]
+
+
+def test_the_chain_claim_degrades_where_sam_is_close():
+    claim = wp.chain_claim(_race())  # SAM / HMM = 4.4: cheaper, not ten times
+    assert claim.verdict.startswith("partly reproduced")
+    assert "not: ten times cheaper than the best rival" in claim.verdict
+    assert wp.chain_claim(_race(sam_work=400_000)).verdict == "reproduced"
+    dear = wp.chain_claim(_race(hmm_work=(200_000, 4_000))).verdict  # SAM wins
+    assert dear.startswith("partly reproduced (exchange and target; not: cheaper than")
+
+
+def test_sam_steps_are_the_fewest_the_bound_allows():
+    limit = macro_step_limit(wp.CHAIN_H_MAX, wp.CHAIN_J, 1.0, 1.0)
+    for eps, N in ((1e-2, 80), (1e-3, 60), (1e-4, 60)):
+        assert wp.chain_sam_N(wp.CHAIN_J, eps) == N
+        phases = wp.phased(eps, wp.CHAIN_T / 20)
+        assert all(largest_macro_step(wp.CHAIN_T, N, x) <= limit for x in phases)
+        assert any(largest_macro_step(wp.CHAIN_T, N - 20, x) > limit for x in phases)

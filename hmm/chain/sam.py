@@ -30,6 +30,7 @@ from .field import ChainField
 
 MACRO_STABILITY = 2.5
 r"""Largest :math:`\Delta t\,\rho_{\mathrm{macro}}` of :func:`solve_sam` (:func:`macro_step_limit`)."""
+_RULE = f"{MACRO_STABILITY} / (sqrt(beta^2 + gamma^2) (max|H| + 4|J|))"
 
 
 def macro_step_limit(bound: float, J: float, beta: float, gamma: float) -> float:
@@ -105,9 +106,10 @@ def solve_sam(
     :math:`\varepsilon`.
 
     **The macro step is bounded.** Every particle is a macro unknown, so the exchange's
-    stiffness survives the averaging: :math:`\Delta t = T/N` must not exceed
-    :func:`macro_step_limit` (about :math:`2.5/(\sqrt{\beta^2+\gamma^2}(\max|\mathbf{H}|
-    + 4|J|))`); a smaller ``N`` is refused with the smallest ``N`` allowed.
+    stiffness survives the averaging: every macro step (:func:`largest_macro_step`, up to a
+    period longer than :math:`T/N`) must be within :func:`macro_step_limit`,
+    :math:`2.5/(\sqrt{\beta^2+\gamma^2}(\max|\mathbf{H}| + 4|J|))`; a smaller ``N`` is
+    refused with the smallest ``N`` allowed (and an ``eps`` above the limit with the limit).
 
     Parameters
     ----------
@@ -119,7 +121,7 @@ def solve_sam(
     T : float
         Final time, > 0.
     N : int
-        Number of macro steps, >= 1, and at least :math:`T` / :func:`macro_step_limit`.
+        Number of macro steps, >= 1, and enough for the macro step bound (above).
     eps : float
         Fast period, > 0.
     J : float
@@ -166,7 +168,7 @@ def solve_sam(
     t = np.linspace(0.0, T, N + 1) if t_eval is None else t_eval
 
     bound = field.bound(T, x)
-    _check_macro_step(N, T, bound, *constants)
+    _check_macro_step(N, T, eps, macro_step_limit(bound, *constants))
     h = rk4_step_limit(bound + 2.0 * abs(constants[0]), eps, *constants[1:], k)
     k = int(np.ceil(eps / h - 1e-9))  # micro steps per period
     nodes = stroboscopic_floor(np.linspace(0.0, T, N + 1), eps)
@@ -175,10 +177,10 @@ def solve_sam(
     check_dns_work(macro_steps * 8 * k + last_steps, n, max_work, f"chain solve_sam, N = {N}")
     F = _ChainAveraged(field, x, eps, k, constants)
     X = _averaged_at(F, m0, nodes, starts)
+    if not np.all(np.isfinite(X)):
+        raise ValueError("the chain SAM produced NaN or inf; check H and J, or raise N")
     m = np.stack([_last_run(field, Xj, sj, tj, eps / k, eps, constants, x)
                   for Xj, sj, tj in zip(X, starts, t, strict=True)])  # fmt: skip
-    if not np.all(np.isfinite(m)):
-        raise ValueError("the chain SAM produced NaN or inf; check H and J, or raise N")
     stats = make_stats(
         field_evaluations=field.points,
         steps=macro_steps,
@@ -188,16 +190,31 @@ def solve_sam(
     return Solution(t, m, stats, x)
 
 
-def _check_macro_step(N: int, T: float, bound: float, J, beta, gamma) -> None:
-    """Refuse a macro step above :func:`macro_step_limit`, naming the smallest ``N`` allowed."""
-    limit = macro_step_limit(bound, J, beta, gamma)
-    if T / N > limit:
-        need = int(np.ceil(T / limit - 1e-9))
+def largest_macro_step(T: float, N: int, eps: float) -> float:
+    r"""The longest step between :func:`solve_sam`'s macro nodes :math:`\lfloor n\Delta t/\varepsilon\rfloor\varepsilon`.
+
+    Snapped to the stroboscopic times, a step of :math:`\Delta t = T/N` can grow by up to
+    one period; side steps to an output time are shorter.
+    """
+    return float(np.max(np.diff(stroboscopic_floor(np.linspace(0.0, T, N + 1), eps))))
+
+
+def _check_macro_step(N: int, T: float, eps: float, limit: float) -> None:
+    """Refuse a macro step above ``limit``, naming the smallest ``N`` allowed."""
+    if largest_macro_step(T, N, eps) <= limit:
+        return
+    if eps >= limit:
         raise ValueError(
-            f"N must be >= {need} for a stable macro RK4 step of the averaged chain "
-            f"(T/N <= {limit:.3g} = {MACRO_STABILITY}/rate, rate = sqrt(beta^2 + gamma^2)"
-            f"(max|H| + 4|J|)), got N = {N}"
+            f"eps must be < {limit:.3g} for a stable macro RK4 step of the averaged chain (a "
+            f"macro step is at least a period; {_RULE}), got eps = {eps!r}"
         )
+    need = int(np.ceil(T / limit - 1e-9))
+    while largest_macro_step(T, need, eps) > limit:
+        need += 1
+    raise ValueError(
+        f"N must be >= {need} for a stable macro RK4 step of the averaged chain (every step "
+        f"<= {limit:.3g}; {_RULE}), got N = {N}"
+    )
 
 
 def _last_run(field, X, start, t, h, eps, constants, x) -> np.ndarray:
