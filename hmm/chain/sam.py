@@ -109,7 +109,7 @@ def solve_sam(
     stiffness survives the averaging: every macro step (:func:`largest_macro_step`, up to a
     period longer than :math:`T/N`) must be within :func:`macro_step_limit`,
     :math:`2.5/(\sqrt{\beta^2+\gamma^2}(\max|\mathbf{H}| + 4|J|))`; a smaller ``N`` is
-    refused with the smallest ``N`` allowed (and an ``eps`` above the limit with the limit).
+    refused with the fewest steps that pass (and an ``eps`` above the limit with the limit).
 
     Parameters
     ----------
@@ -200,7 +200,7 @@ def largest_macro_step(T: float, N: int, eps: float) -> float:
 
 
 def _check_macro_step(N: int, T: float, eps: float, limit: float) -> None:
-    """Refuse a macro step above ``limit``, naming the smallest ``N`` allowed."""
+    """Refuse a macro step above ``limit``, naming the fewest steps that pass."""
     if largest_macro_step(T, N, eps) <= limit:
         return
     if eps >= limit:
@@ -212,8 +212,9 @@ def _check_macro_step(N: int, T: float, eps: float, limit: float) -> None:
     while largest_macro_step(T, need, eps) > limit:
         need += 1
     raise ValueError(
-        f"N must be >= {need} for a stable macro RK4 step of the averaged chain (every step "
-        f"<= {limit:.3g}; {_RULE}), got N = {N}"
+        f"N = {N} gives macro steps up to {largest_macro_step(T, N, eps):.3g}, above "
+        f"{limit:.3g} for a stable macro RK4 step of the averaged chain ({_RULE}); the "
+        f"fewest steps from T / {limit:.3g} that pass are N = {need}"
     )
 
 
