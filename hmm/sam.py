@@ -211,11 +211,11 @@ def _averaged_at(F: _Averaged, m0: np.ndarray, nodes: np.ndarray, starts: np.nda
     def step(X, a, b):
         return rk4_step(F, X, b - a, (a, 0.5 * (a + b), b))
 
-    X = np.empty((len(nodes), 3))
+    X = np.empty((len(nodes),) + np.shape(m0))  # a spin, or a chain
     X[0] = m0
     for i in range(len(nodes) - 1):
         X[i + 1] = step(X[i], nodes[i], nodes[i + 1]) if nodes[i + 1] > nodes[i] else X[i]
-    at = np.empty((len(starts), 3))
+    at = np.empty((len(starts),) + np.shape(m0))
     for j, sj in enumerate(starts):
         i = int(np.searchsorted(nodes, sj, side="right")) - 1  # last node <= sj
         at[j] = X[i] if nodes[i] == sj else step(X[i], nodes[i], sj)

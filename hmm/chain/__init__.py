@@ -57,14 +57,16 @@ Modules: :mod:`hmm.chain.dns` (the direct simulation (3.8)), :mod:`hmm.chain.ave
 :mod:`hmm.chain.boxes` (the layout and initial data of the micro boxes (3.11)),
 :mod:`hmm.chain.frames` (their rotating frames), :mod:`hmm.chain.quadrature` (the quadrature
 of (3.12) by parts), :mod:`hmm.chain.micro` (the batched micro problems (3.11), the upscaling
-(3.12) and its derivative; :func:`upscaled_fluxes` for given macro values) and
-:mod:`hmm.chain.solver` (the macro stepping of (3.10)). Results are :class:`hmm.Solution`
+(3.12) and its derivative; :func:`upscaled_fluxes` for given macro values),
+:mod:`hmm.chain.solver` (the macro stepping of (3.10)) and :mod:`hmm.chain.sam` (a rival beyond
+the paper: the stroboscopic averaging method on the whole chain, :func:`solve_sam`). Results are :class:`hmm.Solution`
 objects with ``x`` set.
 """
 
 from .averages import dns_average, macro_particles, space_average, space_weights
 from .dns import solve_dns
 from .micro import upscaled_fluxes
+from .sam import solve_sam
 from .solver import solve_hmm
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "macro_particles",
     "solve_dns",
     "solve_hmm",
+    "solve_sam",
     "space_average",
     "space_weights",
     "upscaled_fluxes",
