@@ -24,7 +24,7 @@ import hmm
 from hmm.book import work_precision as wp
 from hmm.measure import max_error
 
-DIRECT_KS = (2, 3, 4, 5, 6)  # RK4 steps per period tried, cheapest first
+DIRECT_KS = (2, 3, 4, 5, 6, 8, 12, 16)  # RK4 steps per period tried, cheapest first
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ import sys
 import time
 
 import numpy as np
-from all_in import Problem, direct_rival, hmm_all_in, verdict
+from all_in import DIRECT_KS, Problem, direct_rival, hmm_all_in, verdict
 
 import hmm
 from hmm import fields
@@ -168,11 +168,14 @@ def all_in_row(name: str, p: Problem, tol: float, eps: float, target: float) -> 
 def all_in_section() -> None:
     """Print the all-in targets on the fields no chapter uses, worst over phases."""
     print("All-in targets (issue 21) on fields no chapter uses; worst over 4 phases each side")
-    print("direct: RK4 run at eps' near eps ({T/20/eps'} = 0, 1/4, 1/2, 3/4), cheapest k in 2..6")
+    print("direct: RK4 run at eps' near eps ({T/20/eps'} = 0, 1/4, 1/2, 3/4), cheapest k in")
+    print(f"{DIRECT_KS}")
     print("with worst error <= tol against the averaged solution at t = jT/20 (work: its field")
     print("evaluations); HMM: robust choice at eps, run at its step's 4 phases; all-in = worst run")
     print("+ the chooser's cost; err/tol: worst error / tol; ratio = direct / all-in; floor > tol:")
-    print("no RK4 with k <= 6 reaches tol at every phase, the HMM wins by default (ratio -)")
+    print(
+        f"no RK4 with k <= {DIRECT_KS[-1]} reaches tol at every phase, the HMM wins by default (ratio -)"
+    )
     print(ALL_IN_HEAD)
     verdicts, cheap = [], []
     for name, (H, gamma, M0, T) in CASES.items():

@@ -16,6 +16,12 @@ times are those of the resonant phase only.
   (:func:`hmm.book.work_precision.hmm_all_in`): the averaged start, the restriction lift, the
   second-order drift and :func:`hmm.reconstruct`; RK4 with the fewest steps per period that is
   at least as accurate (reference: 8 steps per period).
+* ``rivals``: the best rival, the stroboscopic averaging method (SAM), against the HMM, all in
+  and at the worst phase, with the chapter's functions: on the spin at the four targets, SAM
+  tuned at the eps scored against the robust and the exact (``robust=False``) chosen HMM; on
+  the chain, SAM (``hmm.chain.solve_sam``) against the tuned chain HMM
+  (:func:`hmm.book.work_precision.chain_race`). The HMM pays against a rival when the rival's
+  work over the HMM's is above 1 (``wp-spin``, ``wp-exact``, ``wp-chain``).
 * ``chain``: Figure 5.5's chain (``wp.CHAIN_J``) against the (3.9) averages (boxes that average
   in space) at the chapter's tolerances; the HMM with the chapter's settings
   (``wp.CHAIN_SETTINGS``, tuned at eps = 1e-2), RK4 with the fewest steps per period that meets
@@ -117,7 +123,7 @@ def _pointwise_setting(eps: float, setting: tuple, refs: np.ndarray) -> tuple[in
 
 
 def _pointwise_rival(eps: float, refs: np.ndarray, err: float) -> tuple[int, int, float]:
-    """The cheapest RK4 (k = 2..6) run at the phases within ``err`` of m^eps: (k, work, error)."""
+    """The cheapest RK4 (:data:`DIRECT_KS`) run at the phases within ``err`` of m^eps: (k, work, error)."""
     for k in DIRECT_KS:
         sols = [
             hmm.solve_dns(H, M0, T=T, eps=x, t_eval=T_OUT, dns_steps_per_eps=k)
@@ -209,3 +215,58 @@ def print_precision(cases: list[dict]) -> None:
             f"| {c['cpu_ratio']:.2g} | {c['errors'][0]:.1e}, {c['errors'][1]:.1e} "
             f"| {c['verdict']} |"
         )
+
+
+def rival_cases(chain: bool = True) -> list[dict]:
+    """SAM against the HMM, all in, worst phase: spin (robust, exact) and chain."""
+    out = []
+    for tol, eps, _ in SPIN_CASES:
+        log(f"precision: rivals, spin, tol {tol:.0e}, eps {eps:.0e} (SAM tuned at eps)")
+        sam = wp.sam_at(eps, tol)
+        for mode, options in (("robust", {}), ("exact", wp.EXACT)):
+            h = wp.chosen_at(eps, tol, **options)
+            ok = h is not None and h[2] <= tol
+            out.append(_rival(f"spin, tol {tol:.0e}, eps {eps:.0e}, {mode} HMM", sam, h, ok))
+    if not chain:
+        return out
+    log("precision: rivals, chain (RK4, SAM and the HMM at 4 phases each)")
+    race = wp.chain_race()
+    for tol, eps in wp.CHAIN_TARGETS:
+        run, h = race.rival(tol, eps, "sam"), race.runs[tol, eps, "hmm"]
+        sam = (run.work, (run.N, run.k), run.error) if run else None
+        hmm_run = (h.work, 0, h.error)
+        name = f"chain J={race.J:g}, tol {tol:.0e}, eps {eps:.0e}"
+        out.append(_rival(name, sam, hmm_run, h.error <= tol))
+    return out
+
+
+def _rival(name: str, sam, h, ok: bool) -> dict:
+    """One row: SAM's work and setting, the HMM's all-in work, and which is cheaper within tol."""
+    hmm_work = h[0] + h[1] if ok else None
+    if hmm_work is None:
+        cheaper = "SAM" if sam else "neither"
+    elif sam is None:
+        cheaper = "HMM"
+    else:
+        cheaper = "HMM" if sam[0] > hmm_work else "SAM"
+    return {
+        "case": name,
+        "sam": sam[0] if sam else None,
+        "sam_setting": sam[1] if sam else None,
+        "hmm": hmm_work,
+        "ratio": sam[0] / hmm_work if sam and hmm_work else None,
+        "cheaper": cheaper,
+    }
+
+
+def print_rivals(rows: list[dict]) -> None:
+    """The best rival's table: SAM's work over the HMM's, all in, worst phase."""
+    print("\n# The best rival: SAM against the HMM, all in, worst over 4 phases; SAM tuned at the")
+    print("# eps scored (spin) or N from its step bound and k tuned at eps = 1e-2 (chain)")
+    print("| case | SAM work (N, k) | HMM work, all in | SAM / HMM | cheaper |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        sam = f"{r['sam']:,} {r['sam_setting']}" if r["sam"] else "misses tol"
+        h = f"{r['hmm']:,}" if r["hmm"] else "misses tol"
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] else "-"
+        print(f"| {r['case']} | {sam} | {h} | {ratio} | {r['cheaper']} |")

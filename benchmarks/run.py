@@ -46,7 +46,14 @@ from pathlib import Path
 import numpy as np
 import scipy
 from harness import log, profile, record, timed
-from precision import chain_cases, pointwise_case, print_precision, spin_cases
+from precision import (
+    chain_cases,
+    pointwise_case,
+    print_precision,
+    print_rivals,
+    rival_cases,
+    spin_cases,
+)
 from report import check_targets, print_report
 from setups import (
     CHAIN,
@@ -239,12 +246,13 @@ def main(argv=None) -> int:
         bench_chain(args, rows)
     meta["chain"] = "skipped (--skip-chain)" if args.skip_chain else "run"
     targets = check_targets(rows)
-    precision = []
+    precision, rivals = [], []
     if not args.skip_precision:
         precision = spin_cases(args.repeats, args.budget)
         precision += pointwise_case(args.repeats, args.budget)
         if not args.skip_chain:
             precision += chain_cases(args.repeats, args.budget)
+        rivals = rival_cases(chain=not args.skip_chain)
 
     profiles = {}
     failed = [t for t in targets if t["verdict"] == "FAIL"]
@@ -254,6 +262,7 @@ def main(argv=None) -> int:
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     print_report(rows, targets, meta)
     print_precision(precision)
+    print_rivals(rivals)
     print(f"# total wall time of this script: {meta['total_wall_s']:.0f} s")
 
     args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -264,6 +273,7 @@ def main(argv=None) -> int:
                 "rows": rows,
                 "targets": targets,
                 "precision": precision,
+                "rivals": rivals,
                 "profiles": profiles,
             },
             indent=1,
