@@ -1,0 +1,67 @@
+"""The fast loops of the direct simulations repeat the plain arithmetic to the last bit."""
+
+import numpy as np
+import pytest
+
+from hmm.chain.dns import exchange_rhs
+from hmm.dns import _rk4_step, _rk4_steps
+
+
+def _plain_chain_rhs(m, h_applied, J, beta, gamma):
+    """(3.8) component by component with np.roll: the written-out arithmetic."""
+    h = h_applied + J * (np.roll(m, 1, axis=1) + np.roll(m, -1, axis=1)) if J else h_applied
+    x, y, z = m
+    hx, hy, hz = h
+    cx, cy, cz = y * hz - z * hy, z * hx - x * hz, x * hy - y * hx
+    if not gamma:
+        return np.stack([-beta * cx, -beta * cy, -beta * cz])
+    dx, dy, dz = y * cz - z * cy, z * cx - x * cz, x * cy - y * cx
+    return np.stack([-beta * cx - gamma * dx, -beta * cy - gamma * dy, -beta * cz - gamma * dz])
+
+
+@pytest.mark.parametrize("J, gamma", [(0.0, 1.0), (15.0, 1.0), (2.5, 0.0), (-1.0, 0.3)])
+@pytest.mark.parametrize("spatial", [False, True])
+def test_chain_rhs_is_the_plain_arithmetic(J, gamma, spatial):
+    rng = np.random.default_rng(3)
+    m = rng.normal(size=(3, 17))
+    h = rng.normal(size=(3, 17 if spatial else 1))
+    fast, plain = exchange_rhs(m, h, J, 1.3, gamma), _plain_chain_rhs(m, h, J, 1.3, gamma)
+    assert fast.shape == plain.shape == (3, 17)
+    assert np.array_equal(fast, plain)
+
+
+def _ll(x, y, z, H, beta, gamma):
+    hx, hy, hz = H
+    cx, cy, cz = y * hz - z * hy, z * hx - x * hz, x * hy - y * hx
+    dx, dy, dz = y * cz - z * cy, z * cx - x * cz, x * cy - y * cx
+    return (-beta * cx - gamma * dx, -beta * cy - gamma * dy, -beta * cz - gamma * dz)
+
+
+def _plain_spin_step(m, h, f0, f1, f2, beta, gamma):
+    """The RK4 step of (1.2) on floats through a right-hand-side function."""
+    x, y, z = m
+    a = _ll(x, y, z, f0, beta, gamma)
+    b = _ll(x + 0.5 * h * a[0], y + 0.5 * h * a[1], z + 0.5 * h * a[2], f1, beta, gamma)
+    c = _ll(x + 0.5 * h * b[0], y + 0.5 * h * b[1], z + 0.5 * h * b[2], f1, beta, gamma)
+    d = _ll(x + h * c[0], y + h * c[1], z + h * c[2], f2, beta, gamma)
+    w = h / 6
+    return tuple(v + w * (a[i] + 2 * b[i] + 2 * c[i] + d[i]) for i, v in enumerate((x, y, z)))
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.7])
+def test_float_steps_are_the_plain_steps(gamma):
+    """_rk4_steps (and _rk4_step) repeat the plain step bit for bit, numpy scalar h or not."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(50, 3, 3))
+    m = one = (0.6, 0.0, 0.8)
+    for f0, f1, f2 in values.tolist():
+        m = _plain_spin_step(m, np.float64(0.01), f0, f1, f2, 1.3, gamma)
+        one = _rk4_step(one, 0.01, f0, f1, f2, 1.3, gamma)
+    fast = _rk4_steps((0.6, 0.0, 0.8), 0.01, values.ravel().tolist(), 1.3, gamma)
+    assert fast == one == tuple(float(x) for x in m)
+    assert all(type(x) is float for x in fast)
+
+
+def test_float_steps_refuse_a_partial_step():
+    with pytest.raises(ValueError):
+        _rk4_steps((0.6, 0.0, 0.8), 0.01, [0.0] * 10, 1.0, 1.0)
