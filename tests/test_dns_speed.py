@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
+from hmm import dns, fields
+from hmm.chain import dns as chain_dns
 from hmm.chain.dns import exchange_rhs
-from hmm.dns import _rk4_step, _rk4_steps
+from hmm.chain.field import ChainField
+from hmm.dns import _rk4_step, _rk4_steps, step_counts
+from hmm.integrators import rk4_step
 
 
 def _plain_chain_rhs(m, h_applied, J, beta, gamma):
@@ -65,3 +69,35 @@ def test_float_steps_are_the_plain_steps(gamma):
 def test_float_steps_refuse_a_partial_step():
     with pytest.raises(ValueError):
         _rk4_steps((0.6, 0.0, 0.8), 0.01, [0.0] * 10, 1.0, 1.0)
+
+
+def _plain_rk4_chain(field, m0, t_out, h_max, *, eps, J, beta, gamma, x):
+    """The chain RK4 interval by interval, the field a step at a time."""
+    out, m = np.empty((len(t_out),) + m0.shape), m0.T.copy()
+    out[0] = m0
+    for i, n in enumerate(step_counts(t_out, h_max)):
+        h = (t_out[i + 1] - t_out[i]) / n if n else 0.0
+        for j in range(n):
+            s = t_out[i] + j * h
+            f = field.on_chain(np.array([s, s + 0.5 * h, s + h]), eps, x)
+            m = rk4_step(lambda y, a: _plain_chain_rhs(y, a, J, beta, gamma), m, h, tuple(f))
+        out[i + 1] = m.T
+    return out
+
+
+@pytest.mark.parametrize("spatial", [False, True])
+@pytest.mark.parametrize("backward", [False, True])
+def test_rk4_chain_in_blocks_is_the_plain_loop(spatial, backward, monkeypatch):
+    """Blocks of steps over many intervals (intervals split, or without steps) change no bit."""
+    monkeypatch.setattr(chain_dns, "_CHUNK", 7)  # blocks of several intervals
+    monkeypatch.setattr(dns, "_CHUNK", 5)  # intervals split
+    H = (lambda t, s, x: fields.fig55(t, s + x)) if spatial else fields.fig55
+    x = np.arange(6) / 6
+    m0 = fields.fig55_initial(x)
+    t_out = np.sort(np.random.default_rng(1).uniform(0, 0.05, 9))
+    t_out = np.concatenate([[0.0], t_out[:4], t_out[3:]])  # one interval without steps
+    t_out = -t_out if backward else t_out
+    kw = dict(eps=0.01, J=2.0, beta=1.0, gamma=0.5, x=x)
+    fast = chain_dns.rk4_chain(ChainField(H, spatial), m0, t_out, 0.003, **kw)
+    plain = _plain_rk4_chain(ChainField(H, spatial), m0, t_out, 0.003, **kw)
+    assert np.array_equal(fast, plain)

@@ -8,12 +8,13 @@ whole-array operations; the applied field (uniform, or particle by particle, see
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable
 
 import numpy as np
 
 from .. import _checks
-from ..dns import rk4_step_limit, step_chunks, step_counts
+from ..dns import _CHUNK, rk4_step_limit, step_chunks, step_counts
 from ..integrators import rk4_step
 from ..solution import Solution, make_stats
 from .field import ChainField
@@ -80,28 +81,60 @@ def rk4_chain(
         return exchange_rhs(y, h_applied, J, beta, gamma)
 
     last = 0
-    for starts, h, i in step_chunks(t_out, h_max):
-        out[last + 1 : i + 1] = m.T
-        for f0, f1, f2 in field_values(field, starts, h, eps, x):
-            m = rk4_step(rhs, m, h, (f0, f1, f2))
-        out[i + 1] = m.T
-        last = i + 1
+    for starts, h, pieces in step_blocks(t_out, h_max):
+        values, done = field_values(field, starts, h, eps, x), 0
+        for stop, h_i, i in pieces:
+            out[last + 1 : i + 1] = m.T
+            for f in itertools.islice(values, stop - done):
+                m = rk4_step(rhs, m, h_i, f)
+            out[i + 1] = m.T
+            last, done = i + 1, stop
     out[last + 1 :] = m.T
     if not np.all(np.isfinite(out)):
         raise ValueError("the chain DNS produced NaN or inf; check H and J")
     return out
 
 
-def field_values(field: ChainField, starts: np.ndarray, h: float, eps: float, x: np.ndarray):
+def step_blocks(t_out: np.ndarray, h_max: float):
+    """The steps of :func:`hmm.dns.step_chunks` gathered over intervals, in blocks.
+
+    Yields ``(starts, h, pieces)``: the start time and the size of each step of a block of at
+    least ``_CHUNK`` steps (the last one fewer), and its pieces ``(stop, h, i)``: the block's
+    steps before ``stop`` (from the piece before) are of size ``h`` on interval ``i``. On a fine
+    output grid (the windows of :func:`hmm.chain.dns_average`) the field is then evaluated for
+    many intervals at once instead of a few steps at a time.
+    """
+    pieces, size = [], 0
+    for piece in step_chunks(t_out, h_max):
+        pieces.append(piece)
+        size += len(piece[0])
+        if size >= _CHUNK:
+            yield _joined(pieces)
+            pieces, size = [], 0
+    if pieces:
+        yield _joined(pieces)
+
+
+def _joined(pieces: list) -> tuple:
+    """One block of :func:`step_blocks` from its pieces ``(starts, h, i)``."""
+    starts = np.concatenate([p[0] for p in pieces])
+    h = np.concatenate([np.full(len(p[0]), p[1]) for p in pieces])
+    stops = np.cumsum([len(p[0]) for p in pieces]).tolist()
+    return starts, h, [(stop, p[1], p[2]) for stop, p in zip(stops, pieces, strict=True)]
+
+
+def field_values(field: ChainField, starts: np.ndarray, h, eps: float, x: np.ndarray):
     """The field at the start, middle and end of each RK4 step, components first, in blocks.
 
-    Yields ``(3 stages, 3, n)`` (``(3, 3, 1)`` for a uniform field) per step; the field is
-    evaluated for a block of steps at once, at most ``_BLOCK_VALUES`` values per block.
+    ``h``: the step size, one for all or one per step. Yields ``(3 stages, 3, n)`` (``(3, 3, 1)``
+    for a uniform field) per step; the field is evaluated for a block of steps at once, at most
+    ``_BLOCK_VALUES`` values per block.
     """
     size = max(1, _BLOCK_VALUES // len(x)) if field.spatial else len(starts)
+    h = np.broadcast_to(h, starts.shape)
     for b in range(0, len(starts), size):
-        s = starts[b : b + size]
-        yield from field.on_chain(np.stack([s, s + 0.5 * h, s + h], axis=1), eps, x)
+        s, hb = starts[b : b + size], h[b : b + size]
+        yield from field.on_chain(np.stack([s, s + 0.5 * hb, s + hb], axis=1), eps, x)
 
 
 def check_dns_work(steps: int, n: int, max_work: int, what: str) -> None:
