@@ -101,3 +101,32 @@ def test_rk4_chain_in_blocks_is_the_plain_loop(spatial, backward, monkeypatch):
     fast = chain_dns.rk4_chain(ChainField(H, spatial), m0, t_out, 0.003, **kw)
     plain = _plain_rk4_chain(ChainField(H, spatial), m0, t_out, 0.003, **kw)
     assert np.array_equal(fast, plain)
+
+
+@pytest.mark.parametrize("spatial", [False, True])
+def test_chain_batch_is_the_single_runs(spatial):
+    """solve_dns_batch: each run as solve_dns alone, the same step and field counts.
+
+    Periods whose step counts differ on every interval, so that runs finish at different steps.
+    """
+    H = (lambda t, s, x: fields.fig55(t, s + x)) if spatial else fields.fig55
+    m0 = fields.fig55_initial(np.arange(8) / 8)
+    kw = dict(T=0.12, J=3.0, gamma=0.4, t_eval=np.linspace(0, 0.12, 5), spatial_field=spatial)
+    eps = [0.01, 0.0093, 0.0121]
+    batch = chain_dns.solve_dns_batch(H, m0, eps=eps, dns_steps_per_eps=3, **kw)
+    for e, got in zip(eps, batch, strict=True):
+        alone = chain_dns.solve_dns(H, m0, eps=e, dns_steps_per_eps=3, **kw)
+        np.testing.assert_allclose(got.m, alone.m, rtol=0, atol=1e-12)
+        assert got.stats == alone.stats
+        per_point = 8 if spatial else 1  # a particle-dependent field counts per particle
+        assert got.stats["field_evaluations"] == per_point * (1024 + 3 * got.stats["steps"])
+        np.testing.assert_array_equal(got.t, alone.t)
+    assert len({b.stats["steps"] for b in batch}) == 3
+
+
+def test_chain_batch_checks_each_run():
+    m0 = fields.fig55_initial(np.arange(8) / 8)
+    with pytest.raises(ValueError, match="eps"):
+        chain_dns.solve_dns_batch(fields.fig55, m0, T=0.1, eps=[0.01, -1.0], J=1.0)
+    with pytest.raises(ValueError, match="eps = 1e-05"):
+        chain_dns.solve_dns_batch(fields.fig55, m0, T=0.1, eps=[0.01, 1e-5], J=1.0, max_work=10**5)

@@ -1264,7 +1264,20 @@ def chain_dns(J: float, eps: float, k: int):
     )
 
 
-_chain_dns = functools.lru_cache(chain_dns)  # both tolerances use a run
+@functools.lru_cache  # both tolerances use a run
+def _chain_dns_phased(J: float, eps: float, k: int) -> list:
+    """:func:`chain_dns` at the four phases :func:`phased` of the output
+    step, run as one batch (``hmm.chain.dns.solve_dns_batch``: the same
+    numbers, to the last bit, as one run after the other)."""
+    return chain.dns.solve_dns_batch(
+        fields.fig55,
+        CHAIN_M0,
+        T=CHAIN_T,
+        eps=[float(x) for x in phased(eps, CHAIN_T / 20)],
+        J=J,
+        t_eval=CHAIN_T_OUT,
+        dns_steps_per_eps=k,
+    )
 
 
 def chain_direct(J: float, eps: float, s: dict, tol: float, ks=(2, 3, 4)):
@@ -1273,15 +1286,16 @@ def chain_direct(J: float, eps: float, s: dict, tol: float, ks=(2, 3, 4)):
     Each k (steps per period) is run at the four phases :func:`phased`
     of the output step, its product averaged in space like the target;
     the first k whose worst error meets ``tol`` wins (a k is dropped at
-    its first phase that misses). Returns the :class:`ChainRun` (None if
+    its first phase that misses; the four are run as one batch, so a
+    dropped k has run them all). Returns the :class:`ChainRun` (None if
     no k meets tol) and whether the counted spin steps of every run
     equal :func:`chain_dns_work`.
     """
     ref, ok = chain_target(J, 20, s), True
     for k in ks:
         runs = []
-        for x in phased(eps, CHAIN_T / 20):
-            sol = _chain_dns(J, float(x), k)
+        sols = _chain_dns_phased(J, eps, k)
+        for x, sol in zip(phased(eps, CHAIN_T / 20), sols, strict=True):
             ok &= sol.stats["spin_steps"] == chain_dns_work(x, k, J)
             runs.append((sol.stats, max_error(space_mean(sol.m, s), ref)))
             if runs[-1][1] > tol:
