@@ -2,7 +2,9 @@ r"""Direct simulation of the periodic chain (3.8): classical RK4, vectorised ove
 
 The state is held components first, shape ``(3, n)``, so that the right-hand side is a few
 whole-array operations; the applied field (uniform, or particle by particle, see
-:mod:`hmm.chain.field`) is evaluated in blocks of steps at once.
+:mod:`hmm.chain.field`) is evaluated in blocks of steps at once. A chain of a hundred spins is
+still a small array for numpy, so several runs (the same chain at several periods) can be run
+as one batch, shape ``(B, 3, n)``: :func:`solve_dns_batch`.
 """
 
 from __future__ import annotations
