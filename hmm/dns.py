@@ -51,8 +51,8 @@ def rk4_spin(H: Callable, m0: np.ndarray, t_out: np.ndarray, h_max: float, *, ep
     for starts, h, i in step_chunks(t_out, h_max):
         out[last + 1 : i + 1] = m  # intervals without steps end where they start
         t = np.stack([starts, starts + 0.5 * h, starts + h], axis=1)
-        for f0, f1, f2 in fields.oscillating(H, t, eps).tolist():
-            m = _rk4_step(m, h, f0, f1, f2, beta, gamma)
+        values = fields.oscillating(H, t, eps).ravel().tolist()
+        m = _rk4_steps(m, float(h), values, beta, gamma)
         out[i + 1] = m
         last = i + 1
     out[last + 1 :] = m
@@ -60,26 +60,47 @@ def rk4_spin(H: Callable, m0: np.ndarray, t_out: np.ndarray, h_max: float, *, ep
 
 
 def _rk4_step(m, h, f0, f1, f2, beta, gamma):
-    """:func:`hmm.integrators.rk4_step` for (1.2) on plain floats."""
+    """:func:`hmm.integrators.rk4_step` for (1.2) on plain floats: one step, the field ``f0``,
+    ``f1``, ``f2`` at its start, middle and end."""
+    return _rk4_steps(m, h, (*f0, *f1, *f2), beta, gamma)
+
+
+def _rk4_steps(m, h, values, beta, gamma):
+    """Steps of :func:`hmm.integrators.rk4_step` for (1.2) on plain floats, all of size ``h``.
+
+    ``values`` is flat: nine floats a step, the field at the start, middle and end. The
+    arithmetic is that of the array step, operation by operation, so the results agree to the
+    last bit; it is written out inline because in this loop a function call or a numpy scalar
+    costs more than the arithmetic. ``h`` should be a Python float (a numpy scalar gives the same
+    numbers some five times slower).
+    """
     x, y, z = m
-    a = _ll(x, y, z, f0, beta, gamma)
-    b = _ll(x + 0.5 * h * a[0], y + 0.5 * h * a[1], z + 0.5 * h * a[2], f1, beta, gamma)
-    c = _ll(x + 0.5 * h * b[0], y + 0.5 * h * b[1], z + 0.5 * h * b[2], f1, beta, gamma)
-    d = _ll(x + h * c[0], y + h * c[1], z + h * c[2], f2, beta, gamma)
-    w = h / 6
-    return (
-        x + w * (a[0] + 2 * b[0] + 2 * c[0] + d[0]),
-        y + w * (a[1] + 2 * b[1] + 2 * c[1] + d[1]),
-        z + w * (a[2] + 2 * b[2] + 2 * c[2] + d[2]),
-    )
-
-
-def _ll(x, y, z, H, beta, gamma):
-    """(1.2) on plain floats: -beta m x H - gamma m x (m x H), m = (x, y, z)."""
-    hx, hy, hz = H
-    cx, cy, cz = y * hz - z * hy, z * hx - x * hz, x * hy - y * hx
-    dx, dy, dz = y * cz - z * cy, z * cx - x * cz, x * cy - y * cx
-    return (-beta * cx - gamma * dx, -beta * cy - gamma * dy, -beta * cz - gamma * dz)
+    half, w, nb = 0.5 * h, h / 6, -beta
+    it = iter(values)
+    for p0, q0, r0, p1, q1, r1, p2, q2, r2 in zip(*[it] * 9, strict=True):
+        cx, cy, cz = y * r0 - z * q0, z * p0 - x * r0, x * q0 - y * p0
+        a0 = nb * cx - gamma * (y * cz - z * cy)
+        a1 = nb * cy - gamma * (z * cx - x * cz)
+        a2 = nb * cz - gamma * (x * cy - y * cx)
+        u, v, s = x + half * a0, y + half * a1, z + half * a2
+        cx, cy, cz = v * r1 - s * q1, s * p1 - u * r1, u * q1 - v * p1
+        b0 = nb * cx - gamma * (v * cz - s * cy)
+        b1 = nb * cy - gamma * (s * cx - u * cz)
+        b2 = nb * cz - gamma * (u * cy - v * cx)
+        u, v, s = x + half * b0, y + half * b1, z + half * b2
+        cx, cy, cz = v * r1 - s * q1, s * p1 - u * r1, u * q1 - v * p1
+        c0 = nb * cx - gamma * (v * cz - s * cy)
+        c1 = nb * cy - gamma * (s * cx - u * cz)
+        c2 = nb * cz - gamma * (u * cy - v * cx)
+        u, v, s = x + h * c0, y + h * c1, z + h * c2
+        cx, cy, cz = v * r2 - s * q2, s * p2 - u * r2, u * q2 - v * p2
+        d0 = nb * cx - gamma * (v * cz - s * cy)
+        d1 = nb * cy - gamma * (s * cx - u * cz)
+        d2 = nb * cz - gamma * (u * cy - v * cx)
+        x = x + w * (a0 + 2 * b0 + 2 * c0 + d0)
+        y = y + w * (a1 + 2 * b1 + 2 * c1 + d1)
+        z = z + w * (a2 + 2 * b2 + 2 * c2 + d2)
+    return x, y, z
 
 
 def rk4_step_limit(bound: float, eps: float, beta: float, gamma: float, k: int) -> float:

@@ -29,7 +29,7 @@ import hmm.chain as chain
 from hmm import fields
 from hmm.chain.sam import largest_macro_step, macro_step_limit
 from hmm.claims import Check, Claim, Part
-from hmm.integrators import rk4_step
+from hmm.dns import _rk4_steps
 from hmm.measure import (
     fit_loglog,
     fixed,
@@ -201,19 +201,17 @@ def dop853(eps: float, rtol: float, mbar: np.ndarray):
 def rk4_fixed(eps: float, h: float):
     """Plain RK4 for (1.2) with a step h, possibly longer than eps.
 
-    Returns (error at the end against (4.3), field evaluations).
+    The step of ``hmm.solve_dns`` on floats, the field evaluated for all
+    steps at once. Returns (error at the end against (4.3), field
+    evaluations).
     """
-
-    def rhs(m, Hv):
-        return hmm.landau_lifshitz(m, Hv, 1.0, 1.0)
-
     n = int(round(T / h))
-    m = M0.copy()
-    for i in range(n):
-        t = np.array([i * h, (i + 0.5) * h, (i + 1) * h])
-        m = rk4_step(rhs, m, h, tuple(H(t, t / eps)))
+    i = np.arange(n)[:, None]
+    t = np.concatenate([i * h, (i + 0.5) * h, (i + 1) * h], axis=1)
+    values = fields.oscillating(H, t, eps).ravel().tolist()
+    m = _rk4_steps(tuple(M0.tolist()), h, values, 1.0, 1.0)
     end = hmm.solve_averaged(H, M0, T=n * h, N=1).m[-1]
-    return max_error(m, end), 3 * n
+    return max_error(np.array(m), end), 3 * n
 
 
 # --- the HMM's floors ----------------------------------------------------
@@ -1277,7 +1275,20 @@ def chain_dns(J: float, eps: float, k: int):
     )
 
 
-_chain_dns = functools.lru_cache(chain_dns)  # both tolerances use a run
+@functools.lru_cache  # both tolerances use a run
+def _chain_dns_phased(J: float, eps: float, k: int) -> list:
+    """:func:`chain_dns` at the four phases :func:`phased` of the output
+    step, run as one batch (``hmm.chain.dns.solve_dns_batch``: the same
+    numbers, to the last bit, as one run after the other)."""
+    return chain.dns.solve_dns_batch(
+        fields.fig55,
+        CHAIN_M0,
+        T=CHAIN_T,
+        eps=[float(x) for x in phased(eps, CHAIN_T / 20)],
+        J=J,
+        t_eval=CHAIN_T_OUT,
+        dns_steps_per_eps=k,
+    )
 
 
 def chain_direct(J: float, eps: float, s: dict, tol: float, ks=(2, 3, 4)):
@@ -1286,15 +1297,16 @@ def chain_direct(J: float, eps: float, s: dict, tol: float, ks=(2, 3, 4)):
     Each k (steps per period) is run at the four phases :func:`phased`
     of the output step, its product averaged in space like the target;
     the first k whose worst error meets ``tol`` wins (a k is dropped at
-    its first phase that misses). Returns the :class:`ChainRun` (None if
+    its first phase that misses; the four are run as one batch, so a
+    dropped k has run them all). Returns the :class:`ChainRun` (None if
     no k meets tol) and whether the counted spin steps of every run
     equal :func:`chain_dns_work`.
     """
     ref, ok = chain_target(J, 20, s), True
     for k in ks:
         runs = []
-        for x in phased(eps, CHAIN_T / 20):
-            sol = _chain_dns(J, float(x), k)
+        sols = _chain_dns_phased(J, eps, k)
+        for x, sol in zip(phased(eps, CHAIN_T / 20), sols, strict=True):
             ok &= sol.stats["spin_steps"] == chain_dns_work(x, k, J)
             runs.append((sol.stats, max_error(space_mean(sol.m, s), ref)))
             if runs[-1][1] > tol:
