@@ -59,6 +59,9 @@ RUNS = {
     "chain dns spatial": lambda H, **kw: hmm.chain.solve_dns(
         H, CHAIN_M0, T=0.2, eps=0.05, J=1.0, spatial_field=True, **kw
     ),
+    "chain sam": lambda H, **kw: hmm.chain.solve_sam(
+        H, CHAIN_M0, T=0.2, N=2, eps=0.02, J=1.0, t_eval=[0.0, 0.123, 0.2], **kw
+    ),
     "chain hmm": lambda H, **kw: hmm.chain.solve_hmm(H, CHAIN_M0, **CHAIN_HMM, **kw),
     "chain hmm sample": lambda H, **kw: hmm.chain.solve_hmm(
         H, CHAIN_M0, **CHAIN_HMM, initial="sample", **kw
@@ -71,7 +74,9 @@ RUNS = {
     ),
 }
 EXPLICIT = {"dns", "averaged exact", "sam", "chain dns", "chain dns spatial", "dns_average"}
+EXPLICIT |= {"chain sam"}
 EXACT_WORK = {"hmm midpoint", "hmm gauss4 parts", "dns", "averaged midpoint", "sam", "chain dns"}
+EXACT_WORK |= {"chain sam"}
 EXACT_WORK |= {"chain dns spatial", "dns_average", "hmm restriction second order"}
 
 
@@ -140,6 +145,9 @@ def test_micro_steps_of_the_hmms(runs):
     sam = runs["sam"][1].stats  # 4 RK4 stages x 2 runs of 16 steps per macro step
     assert sam["micro_steps"] == 4 * 2 * 16 * sam["steps"]
     assert sam["spin_steps"] - sam["micro_steps"] == np.ceil(0.003 / 0.01 * 16)  # last runs
+    sam = runs["chain sam"][1].stats  # the same, for each of the 10 particles
+    assert sam["micro_steps"] == 4 * 2 * 16 * sam["steps"]
+    assert sam["spin_steps"] - 10 * sam["micro_steps"] == 10 * np.ceil(0.003 / 0.02 * 16)
 
 
 def test_chain_hmm_spin_steps_are_the_moving_particles_of_every_box(runs):
@@ -183,6 +191,7 @@ SOLVERS = [
     hmm.choose_parameters,
     hmm.chain.solve_hmm,
     hmm.chain.solve_dns,
+    hmm.chain.solve_sam,
     hmm.chain.dns_average,
 ]
 
