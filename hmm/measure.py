@@ -104,6 +104,19 @@ def fixed(x: float, digits: int = 2) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def count_ratio(a: int, b: int, digits: int = 2) -> str:
+    """``a / b`` for two counts (work in field evaluations), ``digits`` decimals, a half rounded up.
+
+    Integer arithmetic: a ratio that sits exactly on a half (780 / 160 = 4.875) prints the same
+    on every machine, where a float could round either way.
+    """
+    if int(a) != a or int(b) != b or a < 0 or b <= 0:
+        raise ValueError(f"count_ratio needs integer counts a >= 0 and b > 0, got a={a!r}, b={b!r}")
+    scale = 10 ** int(digits)
+    whole, part = divmod((2 * int(a) * scale + int(b)) // (2 * int(b)), scale)
+    return f"{whole}.{part:0{int(digits)}d}" if digits else f"{whole}"
+
+
 def table(rows: Sequence[Sequence], header: Sequence[str], *, align: str | None = None) -> str:
     """A plain-text table: one line per row, columns as wide as their widest entry.
 

@@ -131,6 +131,16 @@ def test_fixed_has_no_negative_zero():
     assert measure.fixed(-1.234) == "-1.23"
 
 
+def test_count_ratio_is_exact_on_halves():
+    assert measure.count_ratio(780, 160) == "4.88"  # 4.875: a half, rounded up
+    assert measure.count_ratio(780, 208, 1) == "3.8" and measure.count_ratio(13, 16, 3) == "0.813"
+    assert measure.count_ratio(1, 3) == "0.33" and measure.count_ratio(7, 2, 0) == "4"
+    with pytest.raises(ValueError, match="b > 0"):
+        measure.count_ratio(1, 0)
+    with pytest.raises(ValueError, match="integer counts"):
+        measure.count_ratio(1.5, 2)
+
+
 def test_bound_and_table():
     assert measure.bound(2.2e-16, 1e-14) == "< 1e-14"
     with pytest.raises(ValueError, match="not below"):

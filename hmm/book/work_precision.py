@@ -31,6 +31,7 @@ from hmm.chain.sam import largest_macro_step, macro_step_limit
 from hmm.claims import Check, Claim, Part
 from hmm.dns import _rk4_steps
 from hmm.measure import (
+    count_ratio,
     fit_loglog,
     fixed,
     max_error,
@@ -612,11 +613,9 @@ def _ratio_text(lad: Ladder, tol: float, e: float, method: str) -> str:
         return "-"
     if not lad.runs[tol, e, "direct"]:
         return "DNS n/a"
-    r = lad.ratio(tol, e, method)
-    if r < 10:
-        return f"{r:.2g}"
     d, h = lad.runs[tol, e, "direct"][0], lad.work(tol, e, method)
-    return f"{(2 * d + h) // (2 * h)}"  # integer counts, half rounds up
+    # integer counts, a half rounded up: 2 digits below 1, 1 below 10
+    return count_ratio(d, h, 2 if d < h else 1 if d < 10 * h else 0)
 
 
 def ladder_table(lad: Ladder, tols=TOLS, eps_list=EPS) -> str:
@@ -722,7 +721,7 @@ def direct_table(lad: Ladder, keys) -> list:
                 f"{run:,} + {cost:,}",
                 f"{run + cost:,}",
                 f"{d:,} (k={k})",
-                f"{d / (run + cost):.0f}",
+                count_ratio(d, run + cost, 0),
             )
         )
     head = ("tol", "eps", "run + choice", "all in", "RK4", "RK4/HMM")
@@ -741,7 +740,10 @@ def sam_table(lad: Ladder, keys) -> str:
                 f"{e:.0e}",
                 f"{sam:,} {nk}",
                 *(f"{w:,}" if w else "-" for w in work.values()),
-                *(f"{sam / w:.2f}" if w else "-" for w in work.values()),
+                *(
+                    count_ratio(sam, w) if w else "-"
+                    for w in work.values()
+                ),
             )
         )
     head = ("tol", "eps", "SAM (N, k)", "robust", "exact", "S/r", "S/e")
@@ -1749,7 +1751,7 @@ def spin_claim(lad: Ladder) -> Claim:
         for k, lim in SPIN_TARGETS.items()
     ]
     best = [
-        f"{lad.best_rival(*k)[0] / lad.work(*k, IMPROVED):.2f}"
+        count_ratio(lad.best_rival(*k)[0], lad.work(*k, IMPROVED))
         for k in SPIN_TARGETS
     ]
     return Claim(
@@ -1804,7 +1806,13 @@ def exact_claim(lad: Ladder) -> Claim:
         "cheaper than that method against the averaged solution.",
         measured="SAM work / HMM work, all in: "
         + "; ".join(
-            f"{_ratio(r, '.1f')} at {_at(*k)}" for k, r in ratio.items()
+            (
+                count_ratio(lad.work(*k, "SAM"), lad.work(*k, "exact"), 1)
+                if r
+                else "missed"
+            )
+            + f" at {_at(*k)}"
+            for k, r in ratio.items()
         ),
         parts=[Part("cheaper than SAM", checks), _cost_part(lad, "exact")],
         setup="Fig. 5.3 spin; HMM: `hmm.choose_parameters` with "
