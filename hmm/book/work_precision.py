@@ -635,7 +635,12 @@ def ladder_table(lad: Ladder, tols=TOLS, eps_list=EPS) -> str:
                     ),
                 )
             )
-    heads = {"chosen, midpoint": "chosen"}
+    heads = {  # short: the table fits the page
+        "chosen, midpoint": "chosen",
+        "+ gauss4": "+gauss4",
+        "+ by parts": "+parts",
+        "+ lifted start": "+lift",
+    }
     head = (
         "tol",
         "eps",
@@ -1512,10 +1517,10 @@ def chain_race(
 def _chain_run_row(method: str, run) -> list:
     """A row of the runs table: setting, spin steps, evaluations, ..."""
     if run is None:
-        return ["no k meets tol", "", "", "", ""]
+        return ["none", "", "", "", ""]
     setting = {
-        "direct": f"k = {run.k}",
-        "sam": f"N = {run.N}, k = {run.k}",
+        "direct": f"k={run.k}",
+        "sam": f"N={run.N}, k={run.k}",
         "hmm": "",
     }[method]
     return [
@@ -1531,8 +1536,11 @@ def _chain_race_row(race: ChainRace, tol: float, eps: float) -> list:
         run = race.runs.get((tol, eps, method))
         ok = run is not None and run.error <= tol
         row.append(f"{run.work:,}" if ok else "misses")
-    x, name = race.ratio(tol, eps), race.best_rival(tol, eps)[1]
-    return [*row, f"{x:.1f} ({name})" if 0 < x < np.inf else "-"]
+    (work, name), x = race.best_rival(tol, eps), race.ratio(tol, eps)
+    if not 0 < x < np.inf:
+        return [*row, "-"]
+    hmm_work = race.runs[tol, eps, "hmm"].work
+    return [*row, f"{count_ratio(work, hmm_work, 1)} ({name})"]
 
 
 def chain_tables(race: ChainRace) -> str:
@@ -1545,7 +1553,7 @@ def chain_tables(race: ChainRace) -> str:
         for tol, e in keys
         if (tol, e, m) in race.runs
     ]  # fmt: skip
-    head = ("method", "tol", "eps", "setting", "spin steps", "f.evals")
+    head = ("run", "tol", "eps", "setting", "steps", "f.evals")
     return (
         table(runs, (*head, "work", "error"), align="<>><>>>>")
         + "\n\n"
